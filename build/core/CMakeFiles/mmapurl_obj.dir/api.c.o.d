@@ -1,0 +1,2 @@
+core/CMakeFiles/mmapurl_obj.dir/api.c.o: /work/main/core/api.c \
+ /usr/include/stdc-predef.h

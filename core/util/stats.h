@@ -1,0 +1,28 @@
+/*
+ * stats.h - process-wide counters (atomic, lock-free) and their reports:
+ * MMAPURL_STATS=1 prints a summary to stderr at exit, MMAPURL_STATS=/path.json
+ * writes JSON there at exit. Counters never hold anything but numbers.
+ */
+#ifndef MU_STATS_H
+#define MU_STATS_H
+
+#include <stdint.h>
+
+enum mu_stat {
+  MU_STAT_REQUESTS,
+  MU_STAT_BYTES_DOWNLOADED,
+  MU_STAT_RETRIES,
+  MU_STAT_ERRORS,
+  MU_STAT_OBJECTS_OPENED,
+  MU_STAT_COUNT
+};
+
+void mu_stat_add(enum mu_stat which, uint64_t n);
+uint64_t mu_stat_read(enum mu_stat which);
+/* Install the at-exit report for MMAPURL_STATS (value as configured; NULL or
+ * "" for none). Called once, from the configuration's first load. */
+void mu_stats_install_report(const char *dest);
+/* Write the JSON report to path now; 0 or MMAPURL_E_CONFIG. */
+int mu_stats_write_json(const char *path);
+
+#endif

@@ -31,7 +31,25 @@ struct mu_sigv4_req {
   const char *session_token; /* or NULL; for presigning it goes in the query */
   int normalize_path;       /* 1: fold "." "..", "//" (non-S3 services); S3: 0 */
   long expires;             /* presign only: X-Amz-Expires seconds */
+  /* Added after the first version; zero (S3) leaves the behaviour above. */
+  int encode_path;          /* 1: URI-encode the (normalized) path once more
+                               before signing, as non-S3 services require
+                               ("double encoding"; the AWS suite's request
+                               paths are unencoded, so they get encoded once).
+                               S3: 0, the path is signed as sent. */
+  int session_token_unsigned; /* 1: the session token is sent but not signed
+                               (the AWS suite's "omit_session_token"): header
+                               mode leaves x-amz-security-token out of the
+                               signed headers; presign adds X-Amz-Security-Token
+                               to out->query only. S3: 0 */
 };
+
+/* Header mode signs, besides headers: x-amz-date (from amz_date) and, with a
+ * session token, x-amz-security-token, each unless headers already has it;
+ * the caller sends both as X-Amz-Date / X-Amz-Security-Token. It never adds
+ * x-amz-content-sha256 (S3 callers pass it in headers). Presign signs exactly
+ * headers. Query params are decoded then re-encoded (RFC 3986 unreserved kept,
+ * '+' is a plus). A NULL required field fails with MMAPURL_E_INVALID_ARG. */
 
 struct mu_sigv4_out {
   char *canonical_request; /* owned */

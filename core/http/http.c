@@ -1,0 +1,383 @@
+/*
+ * http.c - libcurl transport: easy handles drawn from a pool, all sharing
+ * one connection/DNS/TLS-session cache (CURLSH), so many threads run
+ * requests at once over keep-alive connections.
+ * Must never: buffer more of a body than the caller asked for (a server that
+ * ignores Range is cut off once our bytes are in), follow redirects on its
+ * own, turn off TLS verification, or log a header value unredacted.
+ */
+#include "http/http.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mmapurl.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/stats.h"
+
+#define POOL_MAX 64
+
+struct mu_http {
+  struct mu_http_opts opts;
+  char *ca_bundle;                         /* owned copy of opts.ca_bundle */
+  CURLSH *share;
+  pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+  pthread_mutex_t pool_lock;               /* guards pool[] and npool */
+  CURL *pool[POOL_MAX];
+  int npool;
+};
+
+/* Per-transfer state, touched only by the thread running the transfer. */
+struct xfer {
+  const struct mu_http_request *rq;
+  struct mu_http_response *rs;
+  uint64_t skipped;     /* body bytes discarded before range_off (ignored Range) */
+  int done_early;       /* we stopped the transfer deliberately: all bytes in */
+  int bad_range;        /* Content-Range does not match what we asked */
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+
+static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u) {
+  (void)c, (void)a;
+  pthread_mutex_lock(&((struct mu_http *)u)->share_locks[d]);
+}
+
+static void share_unlock(CURL *c, curl_lock_data d, void *u) {
+  (void)c;
+  pthread_mutex_unlock(&((struct mu_http *)u)->share_locks[d]);
+}
+
+int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
+  pthread_once(&global_once, global_init);
+  if (global_rc != CURLE_OK)
+    return mu_fail(MMAPURL_E_INTERNAL, "curl_global_init: %s", curl_easy_strerror(global_rc));
+  struct mu_http *h = calloc(1, sizeof *h);
+  if (!h)
+    return MMAPURL_E_NOMEM;
+  h->opts = *opts;
+  h->ca_bundle = opts->ca_bundle ? strdup(opts->ca_bundle) : NULL;
+  h->share = curl_share_init();
+  if (!h->share || (opts->ca_bundle && !h->ca_bundle)) {
+    free(h->ca_bundle);
+    if (h->share)
+      curl_share_cleanup(h->share);
+    free(h);
+    return MMAPURL_E_NOMEM;
+  }
+  for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    pthread_mutex_init(&h->share_locks[i], NULL);
+  pthread_mutex_init(&h->pool_lock, NULL);
+  curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
+  curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+  curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
+  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  *out = h;
+  return 0;
+}
+
+void mu_http_destroy(struct mu_http *h) {
+  if (!h)
+    return;
+  for (int i = 0; i < h->npool; i++)
+    curl_easy_cleanup(h->pool[i]);
+  curl_share_cleanup(h->share);
+  for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    pthread_mutex_destroy(&h->share_locks[i]);
+  pthread_mutex_destroy(&h->pool_lock);
+  free(h->ca_bundle);
+  free(h);
+}
+
+static CURL *handle_get(struct mu_http *h) {
+  CURL *c = NULL;
+  pthread_mutex_lock(&h->pool_lock);
+  if (h->npool > 0)
+    c = h->pool[--h->npool];
+  pthread_mutex_unlock(&h->pool_lock);
+  if (c)
+    curl_easy_reset(c);
+  else
+    c = curl_easy_init();
+  return c;
+}
+
+static void handle_put(struct mu_http *h, CURL *c) {
+  pthread_mutex_lock(&h->pool_lock);
+  if (h->npool < POOL_MAX) {
+    h->pool[h->npool++] = c;
+    c = NULL;
+  }
+  pthread_mutex_unlock(&h->pool_lock);
+  if (c)
+    curl_easy_cleanup(c);
+}
+
+/* Copy a header value (trimmed) into out[cap]. */
+static void header_value(const char *v, size_t n, char *out, size_t cap) {
+  while (n && (*v == ' ' || *v == '\t'))
+    v++, n--;
+  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
+    n--;
+  if (n >= cap)
+    n = cap - 1;
+  memcpy(out, v, n);
+  out[n] = '\0';
+}
+
+/* "bytes a-b/total" or "bytes *\/total" into the response. */
+static void parse_content_range(const char *v, struct mu_http_response *rs) {
+  unsigned long long a, b, t;
+  char star;
+  if (sscanf(v, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && a <= b && b < t) {
+    rs->has_range = 1, rs->range_first = a, rs->range_last = b;
+    rs->has_total = 1, rs->total = t;
+  } else if (sscanf(v, "bytes %c/%llu", &star, &t) == 2 && star == '*') {
+    rs->has_total = 1, rs->total = t;
+  }
+}
+
+static size_t on_header(char *data, size_t size, size_t nitems, void *ud) {
+  struct xfer *x = ud;
+  struct mu_http_response *rs = x->rs;
+  size_t n = size * nitems;
+  char val[128];
+  const char *colon = memchr(data, ':', n);
+  if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
+    const char *sp = memchr(data, ' ', n);
+    rs->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+    rs->has_range = rs->has_total = 0;
+    rs->etag[0] = rs->bucket_region[0] = '\0';
+    return n;
+  }
+  if (!colon)
+    return n;
+  size_t klen = (size_t)(colon - data);
+#define IS(name) (klen == sizeof(name) - 1 && strncasecmp(data, name, klen) == 0)
+  const char *v = colon + 1;
+  size_t vlen = n - klen - 1;
+  if (IS("Content-Range")) {
+    header_value(v, vlen, val, sizeof val);
+    parse_content_range(val, rs);
+  } else if (IS("Content-Length") && rs->status == 200 && !rs->has_total) {
+    header_value(v, vlen, val, sizeof val);
+    rs->has_total = 1, rs->total = strtoull(val, NULL, 10);
+  } else if (IS("ETag")) {
+    header_value(v, vlen, rs->etag, sizeof rs->etag);
+  } else if (IS("Last-Modified")) {
+    header_value(v, vlen, rs->last_modified, sizeof rs->last_modified);
+  } else if (IS("x-amz-bucket-region")) {
+    header_value(v, vlen, rs->bucket_region, sizeof rs->bucket_region);
+  } else if (IS("x-amz-request-id")) {
+    header_value(v, vlen, rs->request_id, sizeof rs->request_id);
+  }
+#undef IS
+  return n;
+}
+
+/* Body of a non-2xx answer: keep the first MU_HTTP_ERRBODY_MAX bytes. */
+static size_t body_error(struct xfer *x, const char *data, size_t n) {
+  struct mu_http_response *rs = x->rs;
+  size_t room = MU_HTTP_ERRBODY_MAX - rs->errbody_len;
+  int full = n > room;
+  size_t take = full ? room : n;
+  memcpy(rs->errbody + rs->errbody_len, data, take);
+  rs->errbody_len += take;
+  rs->errbody[rs->errbody_len] = '\0';
+  if (full) {
+    x->done_early = 1;   /* enough of an error body: drop the rest */
+    return 0;
+  }
+  return n;
+}
+
+/* Ranged request answered 206: the bytes go straight to dst. */
+static size_t body_partial(struct xfer *x, const char *data, size_t n) {
+  const struct mu_http_request *rq = x->rq;
+  struct mu_http_response *rs = x->rs;
+  if (!rs->has_range || rs->range_first != rq->range_off ||
+      rs->range_last - rs->range_first >= rq->range_len ||
+      rs->received + n > rs->range_last - rs->range_first + 1) {
+    x->bad_range = 1;
+    return 0;
+  }
+  memcpy((char *)rq->dst + rs->received, data, n);
+  rs->received += n;
+  return n;
+}
+
+/* Ranged request answered 200 (Range ignored): discard the bytes before
+ * range_off, copy ours, then stop the transfer, dropping the connection. */
+static size_t body_ignored_range(struct xfer *x, const char *data, size_t n) {
+  const struct mu_http_request *rq = x->rq;
+  struct mu_http_response *rs = x->rs;
+  rs->ignored_range = 1;
+  size_t used = 0;
+  if (x->skipped < rq->range_off) {
+    uint64_t skip = rq->range_off - x->skipped;
+    used = skip < n ? (size_t)skip : n;
+    x->skipped += used;
+  }
+  size_t take = n - used;
+  if (take > rq->range_len - rs->received)
+    take = rq->range_len - rs->received;
+  memcpy((char *)rq->dst + rs->received, data + used, take);
+  rs->received += take;
+  if (rs->received == rq->range_len) {
+    x->done_early = 1;
+    return 0;
+  }
+  return n;
+}
+
+/* Unranged 2xx body: up to body_cap bytes into dst. */
+static size_t body_whole(struct xfer *x, const char *data, size_t n) {
+  const struct mu_http_request *rq = x->rq;
+  struct mu_http_response *rs = x->rs;
+  if (rs->received + n > rq->body_cap) {
+    rs->too_large = 1;
+    x->done_early = 1;
+    return 0;
+  }
+  memcpy((char *)rq->dst + rs->received, data, n);
+  rs->received += n;
+  return n;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
+  struct xfer *x = ud;
+  size_t n = size * nmemb;
+  long st = x->rs->status;
+  mu_stat_add(MU_STAT_BYTES_DOWNLOADED, n);
+  if (st < 200 || st > 299)
+    return body_error(x, data, n);
+  if (!x->rq->ranged)
+    return body_whole(x, data, n);
+  return st == 206 ? body_partial(x, data, n) : body_ignored_range(x, data, n);
+}
+
+/* The transport outcome of a finished transfer, as an MMAPURL_E_* code. */
+static int map_curl(CURLcode cc, const struct xfer *x) {
+  if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && x->done_early))
+    return 0;
+  if (cc == CURLE_WRITE_ERROR && x->bad_range)
+    return mu_fail(MMAPURL_E_PROTOCOL, "server sent Content-Range other than the range asked for");
+  switch (cc) {
+  case CURLE_OPERATION_TIMEDOUT:
+    return MMAPURL_E_TIMEOUT;
+  case CURLE_OUT_OF_MEMORY:
+    return MMAPURL_E_NOMEM;
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+  case CURLE_SSL_CERTPROBLEM:
+  case CURLE_SSL_CIPHER:
+  case CURLE_SSL_ISSUER_ERROR:
+    return MMAPURL_E_TLS;
+  default:
+    return MMAPURL_E_NETWORK;
+  }
+}
+
+void mu_http_range_value(char out[64], uint64_t off, size_t len) {
+  snprintf(out, 64, "bytes=%llu-%llu", (unsigned long long)off,
+           (unsigned long long)(off + len - 1));
+}
+
+/* The request's headers plus Range; a transfer cut short by us closes its
+ * connection (libcurl never reuses a connection with unread body). */
+static struct curl_slist *build_headers(const struct mu_http_request *rq, int *oom) {
+  struct curl_slist *list = NULL, *t;
+  char range[80];
+  *oom = 0;
+  for (size_t i = 0; i < rq->nheaders; i++) {
+    if (!(t = curl_slist_append(list, rq->headers[i])))
+      goto fail;
+    list = t;
+  }
+  if (rq->ranged) {
+    char value[64];
+    mu_http_range_value(value, rq->range_off, rq->range_len);
+    snprintf(range, sizeof range, "Range: %s", value);
+    if (!(t = curl_slist_append(list, range)))
+      goto fail;
+    list = t;
+  }
+  /* No Accept header, no Expect: keep requests minimal and signable. */
+  if (!(t = curl_slist_append(list, "Accept:")))
+    goto fail;
+  return t;
+fail:
+  curl_slist_free_all(list);
+  *oom = 1;
+  return NULL;
+}
+
+static void set_options(struct mu_http *h, CURL *c, const struct mu_http_request *rq,
+                        struct curl_slist *hdrs, struct xfer *x, char *errbuf) {
+  long stall_s = (h->opts.stall_timeout_ms + 999) / 1000;
+  curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+  curl_easy_setopt(c, CURLOPT_URL, rq->url);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(rq->method, "GET") ? rq->method : NULL);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_s > 0 ? stall_s : 1L);
+  curl_easy_setopt(c, CURLOPT_MAXCONNECTS, (long)h->opts.max_connections);
+  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, "mmapurl/0.1");
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (h->ca_bundle)
+    curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_bundle);
+}
+
+int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
+                    struct mu_http_response *rs) {
+  memset(rs, 0, sizeof *rs);
+  if (rq->ranged && rq->range_len == 0)
+    return mu_fail(MMAPURL_E_INTERNAL, "empty range requested");
+  int oom;
+  struct curl_slist *hdrs = build_headers(rq, &oom);
+  CURL *c = oom ? NULL : handle_get(h);
+  if (!c) {
+    curl_slist_free_all(hdrs);
+    return MMAPURL_E_NOMEM;
+  }
+  struct xfer x = {.rq = rq, .rs = rs};
+  char errbuf[CURL_ERROR_SIZE] = "";
+  set_options(h, c, rq, hdrs, &x, errbuf);
+  mu_stat_add(MU_STAT_REQUESTS, 1);
+  CURLcode cc = curl_easy_perform(c);
+  rs->curl_code = (int)cc;
+  snprintf(rs->curl_error, sizeof rs->curl_error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+  curl_slist_free_all(hdrs);
+  handle_put(h, c);
+  MU_DEBUG("%s %s -> %ld (%s, %zu bytes)", rq->method, rq->url, rs->status,
+           cc == CURLE_OK ? "ok" : rs->curl_error, rs->received);
+  int rc = map_curl(cc, &x);
+  if (rc == 0 && rq->ranged && rs->status == 206 &&
+      rs->received != rs->range_last - rs->range_first + 1)
+    rc = MMAPURL_E_NETWORK;   /* body shorter than its Content-Range */
+  return rc;
+}

@@ -72,4 +72,8 @@ struct mu_http_response {
 int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
                     struct mu_http_response *rs);
 
+/* The Range header value for [off, off+len): "bytes=off-(off+len-1)".
+ * Signers use it so they sign exactly what is sent. */
+void mu_http_range_value(char out[64], uint64_t off, size_t len);
+
 #endif

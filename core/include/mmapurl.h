@@ -62,7 +62,8 @@ enum mmapurl_error {
   MMAPURL_E_RANGE = 21,           /* read past the end of the object */
   MMAPURL_E_NOMEM = 22,           /* out of memory */
   MMAPURL_E_INVALID_ARG = 23,     /* a NULL or out-of-range argument */
-  MMAPURL_E_INTERNAL = 24         /* a bug in mmapurl: please report it */
+  MMAPURL_E_INTERNAL = 24,        /* a bug in mmapurl: please report it */
+  MMAPURL_E_UFFD_UNAVAILABLE = 25 /* userfaultfd not permitted (sysctl, seccomp) */
 };
 
 /*

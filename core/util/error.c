@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "util/log.h"
 
@@ -79,6 +80,12 @@ static const char *errstr(enum mmapurl_error e) {
     return "invalid argument (NULL pointer or out-of-range value)";
   case MMAPURL_E_INTERNAL:
     return "internal error in mmapurl: please report it with the detail and MMAPURL_LOG=debug output";
+  case MMAPURL_E_UFFD_UNAVAILABLE:
+    return "userfaultfd is not permitted for this process, so pages cannot be served on "
+           "demand: as root run `sysctl -w vm.unprivileged_userfaultfd=1`, or give this "
+           "user read-write access to /dev/userfaultfd (Linux 6.1+), or run with "
+           "CAP_SYS_PTRACE; in a container, also allow the userfaultfd syscall in the "
+           "seccomp profile";
   }
   return NULL;
 }
@@ -89,11 +96,15 @@ const char *mmap_s3_errstr(int err) {
 }
 
 int mu_fail(int code, const char *fmt, ...) {
+  char full[2048];   /* redact before cutting, so no secret is half-kept */
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err_detail, sizeof err_detail, fmt, ap);
+  vsnprintf(full, sizeof full, fmt, ap);
   va_end(ap);
-  mu_log_redact(err_detail);
+  mu_log_redact(full);
+  size_t n = strnlen(full, sizeof err_detail - 1);
+  memcpy(err_detail, full, n);
+  err_detail[n] = '\0';
   MU_DEBUG("error %d (%s): %s", code, mmap_s3_errstr(code), err_detail);
   return code;
 }

@@ -68,8 +68,18 @@ static void mask_after(char *line, const char *name, const char *stops) {
     size_t n = strcspn(p, stops);
     if (n)
       mask_span(p, n);
-    p += n ? strlen(MASK) : 0;
+    p += n < strlen(MASK) ? n : strlen(MASK);
   }
+}
+
+/* A line cut short may end with the start of a secret: mask that too. */
+static void mask_secret_tail(char *line, const char *secret) {
+  size_t len = strlen(line), slen = strlen(secret);
+  for (size_t k = slen - 1 < len ? slen - 1 : len; k >= 4; k--)
+    if (memcmp(line + len - k, secret, k) == 0) {
+      mask_span(line + len - k, k);
+      return;
+    }
 }
 
 void mu_log_redact(char *line) {
@@ -83,6 +93,7 @@ void mu_log_redact(char *line) {
     size_t n = strlen(secrets[i]);
     for (char *p = strstr(line, secrets[i]); p; p = strstr(p + strlen(MASK), secrets[i]))
       mask_span(p, n);
+    mask_secret_tail(line, secrets[i]);
   }
   pthread_mutex_unlock(&secrets_lock);
 }

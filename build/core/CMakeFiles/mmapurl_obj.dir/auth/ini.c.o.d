@@ -1,2 +1,0 @@
-core/CMakeFiles/mmapurl_obj.dir/auth/ini.c.o: /work/main/core/auth/ini.c \
- /usr/include/stdc-predef.h

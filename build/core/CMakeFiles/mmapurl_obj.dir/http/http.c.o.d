@@ -1,2 +1,0 @@
-core/CMakeFiles/mmapurl_obj.dir/http/http.c.o: \
- /work/main/core/http/http.c /usr/include/stdc-predef.h

@@ -1,2 +1,0 @@
-core/CMakeFiles/mmapurl_obj.dir/http/retry.c.o: \
- /work/main/core/http/retry.c /usr/include/stdc-predef.h

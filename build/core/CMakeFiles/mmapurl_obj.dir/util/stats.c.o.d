@@ -1,2 +1,0 @@
-core/CMakeFiles/mmapurl_obj.dir/util/stats.c.o: \
- /work/main/core/util/stats.c /usr/include/stdc-predef.h

@@ -1,0 +1,113 @@
+/*
+ * map.c - the mapping API (map.h) and the process-wide fault service it
+ * needs: the userfaultfd, the fault reader and the fetch workers, started
+ * together by the first non-empty mu_map_open and stopped by
+ * mu_map_shutdown; and fork(): the child gets its own userfaultfd, reader
+ * and workers, and its copies of the mappings are registered again before
+ * fork() returns (pthread_atfork), so it reads right bytes, never zeros.
+ * Must never start the service twice or stop it under a mapping that is
+ * still open.
+ */
+#include "map/map.h"
+
+#include <pthread.h>
+
+#include "map/reader.h"
+#include "map/region.h"
+#include "map/uffd.h"
+#include "map/workers.h"
+#include "util/error.h"
+
+/* `svc_lock` guards svc_running and serializes start/stop. */
+static pthread_mutex_t svc_lock = PTHREAD_MUTEX_INITIALIZER;
+static int svc_running;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* fork() prologue: take every lock a fork could catch half-held, in the
+ * global order (service, registry, each mapping, pool is not needed: its
+ * state is dropped in the child and untouched by the parent's handlers). */
+static void fork_prepare(void) {
+  pthread_mutex_lock(&svc_lock);
+  mu_reader_lock();
+  mu_reader_each(mu_region_fork_lock);
+}
+
+static void fork_parent(void) {
+  mu_reader_each(mu_region_fork_unlock);
+  mu_reader_unlock();
+  pthread_mutex_unlock(&svc_lock);
+}
+
+/* The child has only this thread: new fd, new threads, mappings
+ * re-registered. The registry lock is re-initialized by the reader. */
+static void fork_child(void) {
+  int was_running = svc_running;
+  svc_running = 0;
+  mu_pool_forget_in_child();
+  mu_reader_forget_in_child();
+  if (was_running && mu_uffd_reopen_in_child() == 0 && mu_pool_start(MU_MAP_WORKERS) == 0) {
+    if (mu_reader_start() == 0)
+      svc_running = 1;
+    else
+      mu_pool_stop();
+  }
+  if (!svc_running)
+    mu_uffd_close_in_child();
+  mu_reader_each(mu_region_after_fork_child);
+  pthread_mutex_init(&svc_lock, NULL);
+}
+
+static void install_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+static int service_start(void) {
+  pthread_once(&atfork_once, install_atfork);
+  pthread_mutex_lock(&svc_lock);
+  int rc = 0;
+  if (!svc_running) {
+    rc = mu_uffd_open();
+    if (rc == 0)
+      rc = mu_pool_start(MU_MAP_WORKERS);
+    if (rc == 0 && (rc = mu_reader_start()) != 0)
+      mu_pool_stop();
+    svc_running = rc == 0;
+  }
+  pthread_mutex_unlock(&svc_lock);
+  return rc;
+}
+
+int mu_map_open(const struct mu_map_source *src, const struct mu_map_opts *opts,
+                struct mu_map **out) {
+  if (!out)
+    return mu_fail(MMAPURL_E_INVALID_ARG, "mu_map_open: out is NULL");
+  *out = NULL;
+  if (!src || !src->fetch)
+    return mu_fail(MMAPURL_E_INVALID_ARG, "mu_map_open: no source or no fetch function");
+  if (src->size > 0)
+    MU_TRY(service_start());
+  return mu_region_open(src, opts, out);
+}
+
+void *mu_map_addr(const struct mu_map *m) { return m->addr; }
+
+uint64_t mu_map_size(const struct mu_map *m) { return m->src.size; }
+
+void mu_map_stats(const struct mu_map *m, struct mu_map_stats *out) {
+  mu_region_stats((struct mu_map *)m, out);
+}
+
+void mu_map_close(struct mu_map *m) {
+  if (m)
+    mu_region_close(m);
+}
+
+const char *mu_map_uffd_mode(void) { return mu_uffd_mode_name(mu_uffd_mode()); }
+
+void mu_map_shutdown(void) {
+  pthread_mutex_lock(&svc_lock);
+  if (svc_running) {
+    mu_reader_stop();
+    mu_pool_stop();
+    svc_running = 0;
+  }
+  pthread_mutex_unlock(&svc_lock);
+}

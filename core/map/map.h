@@ -1,0 +1,94 @@
+/*
+ * map.h - read-only memory mappings whose pages are fetched on first touch
+ * (userfaultfd), independent of where the bytes come from.
+ *
+ * A mapping covers a source's size rounded up to whole pages; the bytes past
+ * the size in the last page read as zero. A page is fetched in blocks of
+ * opts.block_size, once: concurrent faults on a block share one fetch, and a
+ * fault waits for its own block only. Sequential access starts a readahead
+ * window that doubles up to opts.readahead_max, split into parallel fetches.
+ * When a block cannot be fetched, the thread touching it gets SIGBUS, as with
+ * a local file's mapping on an I/O error; never zeros, never an abort().
+ *
+ * Threads: one fault-reading thread and a small pool of fetch workers per
+ * process, started by the first mu_map_open. Every function here is
+ * thread-safe. The source's fetch runs on the workers, many at once.
+ */
+#ifndef MU_MAP_H
+#define MU_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where bytes come from. The mapping copies this struct. */
+struct mu_map_source {
+  uint64_t size; /* object size in bytes */
+  /* Fetch [off, off+len) into dst. Blocking; called on worker threads, many
+     at once. Returns 0 or an MMAPURL_E_* code (already retried by the
+     source). off+len never exceeds size. */
+  int (*fetch)(void *ctx, void *dst, size_t len, uint64_t off);
+  /* Optional: called once when the mapping no longer uses ctx, which may be
+     after mu_map_close has returned (a fetch still running then finishes in
+     the background and its bytes are dropped). On a worker or the closer. */
+  void (*release)(void *ctx);
+  void *ctx;
+};
+
+#define MU_MAP_DEFAULT_BLOCK ((size_t)64 << 10)
+#define MU_MAP_DEFAULT_READAHEAD ((size_t)8 << 20)
+#define MU_MAP_WORKERS 8
+
+struct mu_map_opts {
+  /* Fetch unit: a multiple of the page size, at most 64 MiB;
+     0 = MU_MAP_DEFAULT_BLOCK. */
+  size_t block_size;
+  /* Largest readahead window in bytes; 0 = MU_MAP_DEFAULT_READAHEAD; less
+     than block_size disables readahead (random access). */
+  size_t readahead_max;
+};
+
+/* Counters of one mapping (a snapshot). */
+struct mu_map_stats {
+  uint64_t faults;         /* missing-page events served */
+  uint64_t fetches;        /* fetch calls made */
+  uint64_t demand_fetches; /* of which a fault waited for from the start */
+  uint64_t bytes_fetched;  /* bytes asked of the source */
+  uint64_t readahead_blocks; /* blocks fetched ahead of a fault */
+  uint64_t failures;       /* fetches that failed (SIGBUS to touchers) */
+};
+
+struct mu_map;
+
+/*
+ * mu_map_open - map src read-only. opts may be NULL (defaults). A size-0
+ * source gives a valid, non-NULL, one-page PROT_NONE address that must not be
+ * touched (SIGSEGV). On success *out owns the mapping. Returns 0,
+ * MMAPURL_E_UFFD_UNAVAILABLE (the message says how to permit userfaultfd),
+ * MMAPURL_E_INVALID_ARG, MMAPURL_E_NOMEM or MMAPURL_E_INTERNAL.
+ */
+int mu_map_open(const struct mu_map_source *src, const struct mu_map_opts *opts,
+                struct mu_map **out);
+/* The first byte of the mapping. */
+void *mu_map_addr(const struct mu_map *m);
+/* The source's size. */
+uint64_t mu_map_size(const struct mu_map *m);
+void mu_map_stats(const struct mu_map *m, struct mu_map_stats *out);
+
+/*
+ * mu_map_close - unmap m and free it; NULL is allowed. Prompt: it does not
+ * wait for running fetches. Safe while other threads are blocked faulting on
+ * the mapping: they get SIGBUS (never zeros, never a hang); touching the
+ * address after close returns is a SIGSEGV as after munmap.
+ */
+void mu_map_close(struct mu_map *m);
+
+/* The userfaultfd mode in use ("syscall", "device", "user-mode-only" or
+ * "none" before the first successful open). Under user-mode-only a fault
+ * taken inside a syscall (write(fd, addr, n)) fails with EFAULT. */
+const char *mu_map_uffd_mode(void);
+
+/* Stop the fault reader and the workers (joining them); only when no mapping
+ * is open. The next mu_map_open starts them again. */
+void mu_map_shutdown(void);
+
+#endif

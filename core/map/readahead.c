@@ -1,0 +1,70 @@
+/*
+ * readahead.c - sequential detection and the readahead window of a mapping.
+ * Two consecutive demand misses start a window of RA_INITIAL blocks after the
+ * second; its first absent block is the marker, fetched but held back
+ * (parked) so the reader's first touch of it is seen: that touch plans the
+ * next window, twice as large (up to ra_max), while the reader still has the
+ * rest of the current one to read. A miss anywhere else resets the window.
+ * Runs under the mapping's lock, on the fault reader or a worker; must never
+ * do I/O or claim a block that is not absent (region.c enforces it).
+ */
+#include "map/region.h"
+
+/* First window, in blocks, once sequential access is seen. */
+#define RA_INITIAL 4
+
+/* Pieces of a window: one per worker, whole blocks, at least one block. */
+static size_t chunk_for(size_t win) {
+  size_t chunk = (win + MU_MAP_WORKERS - 1) / MU_MAP_WORKERS;
+  return chunk ? chunk : 1;
+}
+
+static size_t first_absent(const struct mu_map *m, size_t from, size_t to) {
+  for (size_t b = from; b < to; b++)
+    if ((m->state[b] & MU_BLK_STATE) == MU_BLK_ABSENT)
+      return b;
+  return MU_NONE;
+}
+
+/* Queue the window [start, start+win); windows already fully fetched are
+ * skipped so the marker is always a block this plan fetches. */
+static void plan(struct mu_map *m, size_t start, size_t win) {
+  while (start < m->nblocks) {
+    size_t end = win < m->nblocks - start ? start + win : m->nblocks;
+    size_t marker = first_absent(m, start, end);
+    m->ra_win = win;
+    m->ra_next = end;
+    if (marker != MU_NONE) {
+      m->ra_marker = marker;
+      mu_region_queue_range(m, marker, end, chunk_for(win));
+      return;
+    }
+    start = end;
+  }
+  m->ra_marker = MU_NONE;
+}
+
+static size_t grow(const struct mu_map *m) {
+  size_t win = m->ra_win ? m->ra_win * 2 : RA_INITIAL;
+  return win < m->ra_max ? win : m->ra_max;
+}
+
+void mu_ra_on_miss(struct mu_map *m, size_t b) {
+  if (m->ra_max == 0)
+    return;
+  int sequential = m->ra_last != MU_NONE && b == m->ra_last + 1;
+  m->ra_last = b;
+  if (!sequential) {
+    m->ra_win = 0; /* a jump: back to fetching single blocks */
+    m->ra_marker = MU_NONE;
+    return;
+  }
+  plan(m, b + 1, grow(m));
+}
+
+void mu_ra_on_marker(struct mu_map *m, size_t b) {
+  if (m->ra_max == 0 || b != m->ra_marker)
+    return;
+  m->ra_last = b;
+  plan(m, m->ra_next, grow(m));
+}

@@ -1,0 +1,28 @@
+/*
+ * reader.h - the process's one fault-reading thread and the registry of
+ * registered mappings it dispatches to. The reader never does I/O: it reads
+ * events in batches and hands each to its mapping (mu_region_fault).
+ */
+#ifndef MU_MAP_READER_H
+#define MU_MAP_READER_H
+
+struct mu_map;
+
+/* Start the reader thread (no-op if running). 0 or MMAPURL_E_INTERNAL. */
+int mu_reader_start(void);
+/* Wake the reader through its eventfd and join it. */
+void mu_reader_stop(void);
+/* Make m's faults reach it. 0 or MMAPURL_E_NOMEM. */
+int mu_reader_add(struct mu_map *m);
+/* After this returns, the reader never touches m again. */
+void mu_reader_remove(struct mu_map *m);
+/* In a forked child: forget the parent's thread and eventfd (keep the
+ * registry, whose mappings exist in the child too). */
+void mu_reader_forget_in_child(void);
+/* Call fn on every registered mapping, registry locked (fork handlers). */
+void mu_reader_each(void (*fn)(struct mu_map *m));
+/* Hold / release the registry lock across fork(). */
+void mu_reader_lock(void);
+void mu_reader_unlock(void);
+
+#endif

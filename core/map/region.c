@@ -1,0 +1,501 @@
+/*
+ * region.c - one mapping: serving its faults (on the fault reader), running
+ * its fetches (on the workers), installing pages, failing loudly, teardown.
+ *
+ * Threads and locks: `m->lock` guards the block states, the fetch list, the
+ * parked block, the readahead state, the stats, `closing` and `refs`. The
+ * reader takes it per fault, a worker once per finished fetch (installing
+ * under it, a memory copy), the closer once. The source's fetch runs with no
+ * lock held. Lock order: registry (reader.c) -> m->lock -> pool (workers.c).
+ *
+ * Must never: install bytes into a closing mapping (the address may be
+ * reused), fetch a block that is not absent, leave a faulting thread blocked
+ * when its fetch failed (SIGBUS: poison, else tgkill), or let a missing page
+ * become a silent zero page.
+ */
+#include "map/region.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "map/reader.h"
+#include "map/uffd.h"
+#include "util/error.h"
+#include "util/log.h"
+
+static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+static int st(const struct mu_map *m, size_t b) { return m->state[b] & MU_BLK_STATE; }
+
+/* Set block b's state; leaving the in-flight state clears WANTED. */
+static void set_st(struct mu_map *m, size_t b, int s) {
+  int wanted = s == MU_BLK_INFLIGHT ? (m->state[b] & MU_BLK_WANTED) : 0;
+  m->state[b] = (uint8_t)(s | wanted);
+}
+
+/* Bytes of the mapping covered by count blocks from b (page multiple). */
+static size_t span_bytes(const struct mu_map *m, size_t b, size_t count) {
+  size_t off = b * m->block, n = count * m->block;
+  return n < m->len - off ? n : m->len - off;
+}
+
+/* Bytes of the object covered by count blocks from b (what a fetch asks). */
+static size_t src_bytes(const struct mu_map *m, size_t b, size_t count) {
+  uint64_t off = (uint64_t)b * m->block, n = (uint64_t)count * m->block;
+  return (size_t)(n < m->src.size - off ? n : m->src.size - off);
+}
+
+/* Free m; the caller dropped the last reference, outside the lock. */
+static void region_free(struct mu_map *m) {
+  if (m->src.release)
+    m->src.release(m->src.ctx);
+  free(m->state);
+  free(m->parked);
+  pthread_mutex_destroy(&m->lock);
+  free(m);
+}
+
+/* Under lock: unlink and free f; 1 if that dropped the last reference. */
+static int drop_fetch_locked(struct mu_map *m, struct mu_fetch *f) {
+  for (struct mu_fetch **pp = &m->fetches; *pp; pp = &(*pp)->next) {
+    if (*pp == f) {
+      *pp = f->next;
+      break;
+    }
+  }
+  free(f->waiters);
+  free(f);
+  return --m->refs == 0;
+}
+
+static void signal_thread(pid_t tid) {
+  if (tgkill(getpid(), tid, SIGBUS) != 0)
+    MU_DEBUG("map: tgkill(%d, SIGBUS): %s", (int)tid, strerror(errno));
+}
+
+/* Under lock: block b cannot be served; make its touchers get SIGBUS.
+ * Poison: the page range is poisoned (every touch, now and later, SIGBUS).
+ * Otherwise: tid (if any) is signalled and the block is absent again. */
+static void fail_block(struct mu_map *m, size_t b, pid_t tid) {
+  if (mu_uffd_has_poison()) {
+    int rc = mu_uffd_poison(m->addr + b * m->block, span_bytes(m, b, 1));
+    if (rc == 0) {
+      set_st(m, b, MU_BLK_FAILED);
+      return;
+    }
+    MU_ERROR("map: UFFDIO_POISON failed (%s); signalling the thread", strerror(-rc));
+  }
+  set_st(m, b, MU_BLK_ABSENT);
+  if (tid > 0)
+    signal_thread(tid);
+}
+
+/* Under lock: install count blocks from b out of data; mark them present. */
+static int install_blocks(struct mu_map *m, size_t b, size_t count, const char *data) {
+  int rc = mu_uffd_copy(m->addr + b * m->block, data, span_bytes(m, b, count));
+  if (rc != 0) {
+    MU_ERROR("map: UFFDIO_COPY at block %zu: %s", b, strerror(-rc));
+    return MMAPURL_E_INTERNAL;
+  }
+  for (size_t i = 0; i < count; i++)
+    set_st(m, b + i, MU_BLK_PRESENT);
+  return 0;
+}
+
+void mu_region_unpark(struct mu_map *m) {
+  size_t b = m->parked_block;
+  if (b == MU_NONE)
+    return;
+  m->parked_block = MU_NONE;
+  if (install_blocks(m, b, 1, m->parked) != 0)
+    fail_block(m, b, 0);
+}
+
+/* Under lock: hold block b's bytes back as the readahead marker. 1 if parked. */
+static int park(struct mu_map *m, size_t b, const char *data) {
+  mu_region_unpark(m);
+  if (!m->parked && posix_memalign((void **)&m->parked, page_size(), m->block) != 0) {
+    m->parked = NULL;
+    return 0;
+  }
+  memcpy(m->parked, data, m->block);
+  m->parked_block = b;
+  set_st(m, b, MU_BLK_PARKED);
+  return 1;
+}
+
+/* Under lock: the fetch f failed with rc (or could not be installed). Blocks
+ * a thread waits on fail loudly; the others become absent (a later touch
+ * retries). Blocks already installed stay. */
+static void fail_fetch(struct mu_map *m, struct mu_fetch *f, int rc) {
+  m->stats.failures++;
+  MU_WARN("map: fetch of blocks %zu..%zu failed (%s); SIGBUS to the threads touching them",
+          f->first, f->first + f->count - 1, mmap_s3_errstr(rc));
+  for (size_t i = 0; i < f->nwaiters && !mu_uffd_has_poison(); i++) {
+    size_t b = f->waiters[i].block;
+    if (st(m, b) != MU_BLK_PRESENT)
+      signal_thread(f->waiters[i].tid);
+  }
+  for (size_t b = f->first; b < f->first + f->count; b++) {
+    if (st(m, b) != MU_BLK_INFLIGHT)
+      continue;
+    if ((m->state[b] & MU_BLK_WANTED) && mu_uffd_has_poison())
+      fail_block(m, b, 0);
+    else
+      set_st(m, b, MU_BLK_ABSENT);
+  }
+}
+
+/* Under lock: install what f fetched (buf holds count blocks, zero-filled
+ * past the object's end), parking the readahead marker unless a thread
+ * already waits on it. 0 or MMAPURL_E_INTERNAL. */
+static int install_fetched(struct mu_map *m, struct mu_fetch *f, const char *buf) {
+  size_t i = 0;
+  while (i < f->count) {
+    size_t b = f->first + i, j = i + 1;
+    const char *data = buf + i * m->block;
+    if (b == m->ra_marker && !(m->state[b] & MU_BLK_WANTED) && park(m, b, data)) {
+      i++;
+      continue;
+    }
+    while (j < f->count && f->first + j != m->ra_marker)
+      j++;
+    MU_TRY(install_blocks(m, b, j - i, data));
+    if (m->ra_marker >= b && m->ra_marker < f->first + j)
+      mu_ra_on_marker(m, m->ra_marker); /* the reader is already there */
+    i = j;
+  }
+  return 0;
+}
+
+/* Worker: the fetch is done (rc) with bytes in buf; install or fail. */
+static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
+  struct mu_map *m = f->m;
+  pthread_mutex_lock(&m->lock);
+  if (!m->closing) {
+    if (rc == 0)
+      rc = install_fetched(m, f, buf);
+    if (rc != 0)
+      fail_fetch(m, f, rc);
+  }
+  int last = drop_fetch_locked(m, f);
+  pthread_mutex_unlock(&m->lock);
+  if (last)
+    region_free(m);
+}
+
+/* Worker: run one fetch with no lock held, then finish it. */
+static void fetch_run(struct mu_job *job) {
+  struct mu_fetch *f = (struct mu_fetch *)job;
+  struct mu_map *m = f->m;
+  uint64_t off = (uint64_t)f->first * m->block;
+  size_t cap = f->count * m->block, len = src_bytes(m, f->first, f->count);
+  pthread_mutex_lock(&m->lock);
+  int closing = m->closing;
+  pthread_mutex_unlock(&m->lock);
+  char *buf = NULL;
+  int rc = 0;
+  if (!closing && posix_memalign((void **)&buf, page_size(), cap) != 0) {
+    buf = NULL;
+    rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", cap);
+  }
+  if (buf) {
+    rc = m->src.fetch(m->src.ctx, buf, len, off);
+    memset(buf + len, 0, cap - len);
+  }
+  fetch_finish(f, rc, buf);
+  free(buf);
+}
+
+/* Under lock: claim count absent blocks from first and queue their fetch.
+ * NULL on allocation failure (nothing claimed). */
+static struct mu_fetch *fetch_new(struct mu_map *m, size_t first, size_t count, int urgent) {
+  struct mu_fetch *f = calloc(1, sizeof *f);
+  if (!f)
+    return NULL;
+  f->job.run = fetch_run;
+  f->m = m;
+  f->first = first;
+  f->count = count;
+  for (size_t b = first; b < first + count; b++)
+    set_st(m, b, MU_BLK_INFLIGHT);
+  f->next = m->fetches;
+  m->fetches = f;
+  m->refs++;
+  m->stats.fetches++;
+  m->stats.bytes_fetched += src_bytes(m, first, count);
+  if (urgent)
+    m->stats.demand_fetches++;
+  else
+    m->stats.readahead_blocks += count;
+  mu_pool_push(&f->job, urgent);
+  return f;
+}
+
+void mu_region_queue_range(struct mu_map *m, size_t from, size_t to, size_t chunk) {
+  if (to > m->nblocks)
+    to = m->nblocks;
+  size_t i = from;
+  while (i < to) {
+    if (st(m, i) != MU_BLK_ABSENT) {
+      i++;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < to && j - i < chunk && st(m, j) == MU_BLK_ABSENT)
+      j++;
+    if (!fetch_new(m, i, j - i, 0))
+      return; /* out of memory: readahead is only an optimisation */
+    i = j;
+  }
+}
+
+/* Under lock: thread tid waits for block b, which f is fetching. */
+static void wait_on(struct mu_map *m, struct mu_fetch *f, size_t b, pid_t tid) {
+  m->state[b] |= MU_BLK_WANTED;
+  if (!f)
+    return;
+  if (f->nwaiters == f->capwaiters) {
+    size_t cap = f->capwaiters ? f->capwaiters * 2 : 4;
+    struct mu_waiter *w = realloc(f->waiters, cap * sizeof *w);
+    if (!w) {
+      MU_ERROR("map: out of memory recording thread %d: it cannot get SIGBUS", (int)tid);
+      return;
+    }
+    f->waiters = w;
+    f->capwaiters = cap;
+  }
+  f->waiters[f->nwaiters++] = (struct mu_waiter){.tid = tid, .block = b};
+}
+
+static struct mu_fetch *fetch_of(const struct mu_map *m, size_t b) {
+  for (struct mu_fetch *f = m->fetches; f; f = f->next)
+    if (b >= f->first && b < f->first + f->count)
+      return f;
+  return NULL;
+}
+
+/* Whether the page at addr is in memory (a fault on a present block is
+ * either a race with its install, or a page dropped behind our back). */
+static int resident(uintptr_t addr) {
+  unsigned char vec = 0;
+  void *page = (void *)(addr & ~(uintptr_t)(page_size() - 1));
+  return mincore(page, page_size(), &vec) == 0 && (vec & 1);
+}
+
+/* Under lock, on the reader: a first demand touch of block b. */
+static void demand(struct mu_map *m, size_t b, pid_t tid) {
+  struct mu_fetch *f = fetch_new(m, b, 1, 1);
+  if (!f) {
+    fail_block(m, b, tid);
+    return;
+  }
+  wait_on(m, f, b, tid);
+  mu_ra_on_miss(m, b);
+}
+
+/* Under lock, on the reader: serve a fault on block b by its state. */
+static void serve(struct mu_map *m, size_t b, uintptr_t addr, pid_t tid) {
+  switch (st(m, b)) {
+  case MU_BLK_PRESENT:
+    if (resident(addr)) {
+      mu_uffd_wake((void *)(addr & ~(uintptr_t)(page_size() - 1)), page_size());
+      return;
+    }
+    set_st(m, b, MU_BLK_ABSENT);
+    demand(m, b, tid);
+    return;
+  case MU_BLK_ABSENT:
+    demand(m, b, tid);
+    return;
+  case MU_BLK_INFLIGHT:
+    wait_on(m, fetch_of(m, b), b, tid);
+    return;
+  case MU_BLK_PARKED:
+    mu_region_unpark(m);
+    mu_ra_on_marker(m, b);
+    return;
+  default: /* failed: keep failing */
+    fail_block(m, b, tid);
+  }
+}
+
+void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid) {
+  size_t b = (addr - (uintptr_t)m->addr) / m->block;
+  pthread_mutex_lock(&m->lock);
+  if (!m->closing && b < m->nblocks) {
+    m->stats.faults++;
+    serve(m, b, addr, tid);
+  }
+  pthread_mutex_unlock(&m->lock);
+}
+
+/* Under lock, closing: make every thread blocked on m, or touching it
+ * before it is unmapped, get a signal instead of a zero page. The threads
+ * known to wait get SIGBUS first: pending before munmap, it is delivered
+ * instead of a retried fault (which could meet the unmapped range and
+ * SIGSEGV). Then, with poison, every page not present is poisoned (SIGBUS
+ * for waiters not yet seen); without, PROT_NONE makes any retry a SIGSEGV,
+ * as for an unmapped address. */
+static void fence(struct mu_map *m) {
+  for (struct mu_fetch *f = m->fetches; f; f = f->next)
+    for (size_t i = 0; i < f->nwaiters; i++)
+      signal_thread(f->waiters[i].tid);
+  size_t b = 0;
+  int poisoned = mu_uffd_has_poison();
+  while (poisoned && b < m->nblocks) {
+    size_t e = b;
+    while (e < m->nblocks && st(m, e) != MU_BLK_PRESENT && st(m, e) != MU_BLK_FAILED)
+      e++;
+    if (e > b && mu_uffd_poison(m->addr + b * m->block, span_bytes(m, b, e - b)) != 0)
+      poisoned = 0;
+    b = e + 1;
+  }
+  if (!poisoned && mprotect(m->addr, m->len, PROT_NONE) != 0)
+    MU_ERROR("map: mprotect(PROT_NONE) on close: %s", strerror(errno));
+}
+
+/* Under lock, closing: forget the fetches no worker has started. */
+static void cancel_queued(struct mu_map *m) {
+  struct mu_fetch *f = m->fetches, *next;
+  for (; f; f = next) {
+    next = f->next;
+    if (mu_pool_cancel(&f->job))
+      drop_fetch_locked(m, f); /* never the last reference: the closer has one */
+  }
+}
+
+void mu_region_close(struct mu_map *m) {
+  pthread_mutex_lock(&m->lock);
+  mu_region_unpark(m);
+  m->closing = 1;
+  if (m->registered)
+    fence(m);
+  cancel_queued(m);
+  pthread_mutex_unlock(&m->lock);
+  /* Unregister (wakes any thread still blocked: it meets poison or
+   * PROT_NONE), stop dispatching to m, and only then unmap. */
+  if (m->registered) {
+    int rc = mu_uffd_unregister(m->addr, m->len);
+    if (rc != 0)
+      MU_ERROR("map: UFFDIO_UNREGISTER: %s", strerror(-rc));
+    mu_reader_remove(m);
+  }
+  munmap(m->addr, m->len);
+  pthread_mutex_lock(&m->lock);
+  int last = --m->refs == 0;
+  pthread_mutex_unlock(&m->lock);
+  if (last)
+    region_free(m);
+}
+
+/* Validate opts into block size and readahead blocks. */
+static int parse_opts(const struct mu_map_opts *opts, size_t *block, size_t *ra_max) {
+  size_t bs = opts && opts->block_size ? opts->block_size : MU_MAP_DEFAULT_BLOCK;
+  size_t ra = opts && opts->readahead_max ? opts->readahead_max : MU_MAP_DEFAULT_READAHEAD;
+  if (bs % page_size() != 0 || bs > ((size_t)64 << 20))
+    return mu_fail(MMAPURL_E_INVALID_ARG,
+                   "map: block size %zu is not a page multiple of at most 64 MiB", bs);
+  *block = bs;
+  *ra_max = ra / bs;
+  return 0;
+}
+
+/* Map m's memory and, unless empty, register it and make its faults ours. */
+static int map_memory(struct mu_map *m) {
+  int empty = m->src.size == 0;
+  m->addr = mmap(NULL, m->len, empty ? PROT_NONE : PROT_READ,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (m->addr == MAP_FAILED)
+    return mu_fail(MMAPURL_E_NOMEM, "map: mmap of %zu bytes: %s", m->len, strerror(errno));
+  if (empty)
+    return 0;
+  int rc = mu_uffd_register(m->addr, m->len);
+  if (rc != 0) {
+    munmap(m->addr, m->len);
+    return mu_fail(MMAPURL_E_INTERNAL, "map: UFFDIO_REGISTER: %s", strerror(-rc));
+  }
+  if ((rc = mu_reader_add(m)) != 0) {
+    mu_uffd_unregister(m->addr, m->len);
+    munmap(m->addr, m->len);
+    return rc;
+  }
+  m->registered = 1;
+  return 0;
+}
+
+int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *opts,
+                   struct mu_map **out) {
+  size_t block = 0, ra_max = 0;
+  MU_TRY(parse_opts(opts, &block, &ra_max));
+  if (src->size > (uint64_t)(SIZE_MAX / 2))
+    return mu_fail(MMAPURL_E_INVALID_ARG, "map: size %llu too large",
+                   (unsigned long long)src->size);
+  struct mu_map *m = calloc(1, sizeof *m);
+  size_t size = (size_t)src->size, pg = page_size();
+  size_t nblocks = (size + block - 1) / block;
+  if (!m || !(m->state = calloc(nblocks ? nblocks : 1, 1))) {
+    free(m);
+    return mu_fail(MMAPURL_E_NOMEM, "map: %zu block states", nblocks);
+  }
+  m->src = *src;
+  m->len = size ? (size + pg - 1) / pg * pg : pg;
+  m->block = block;
+  m->nblocks = nblocks;
+  m->ra_max = ra_max;
+  m->ra_last = m->ra_marker = m->parked_block = MU_NONE;
+  m->refs = 1;
+  pthread_mutex_init(&m->lock, NULL);
+  int rc = map_memory(m);
+  if (rc != 0) {
+    m->src.release = NULL; /* the caller keeps its source on failure */
+    region_free(m);
+    return rc;
+  }
+  *out = m;
+  return 0;
+}
+
+void mu_region_stats(struct mu_map *m, struct mu_map_stats *out) {
+  pthread_mutex_lock(&m->lock);
+  *out = m->stats;
+  pthread_mutex_unlock(&m->lock);
+}
+
+void mu_region_fork_lock(struct mu_map *m) { pthread_mutex_lock(&m->lock); }
+void mu_region_fork_unlock(struct mu_map *m) { pthread_mutex_unlock(&m->lock); }
+
+/* In the forked child (one thread, m locked by the fork prologue): the
+ * parent's fetches do not run here, and the child's copy of the range lost
+ * its registration. Forget those fetches (their blocks become absent) and
+ * register again with the child's own userfaultfd, so pages nobody loaded
+ * are fetched, not read as zeros. Without a userfaultfd, PROT_NONE: loud. */
+void mu_region_after_fork_child(struct mu_map *m) {
+  if (!m->registered || m->closing) {
+    pthread_mutex_unlock(&m->lock); /* empty, or fenced by the parent's closer */
+    return;
+  }
+  struct mu_fetch *f = m->fetches, *next;
+  for (; f; f = next) {
+    next = f->next;
+    free(f->waiters);
+    free(f);
+    m->refs--;
+  }
+  m->fetches = NULL;
+  for (size_t b = 0; b < m->nblocks; b++)
+    if (st(m, b) == MU_BLK_INFLIGHT)
+      set_st(m, b, MU_BLK_ABSENT);
+  int rc = mu_uffd_fd() >= 0 ? mu_uffd_register(m->addr, m->len) : -ENOSYS;
+  if (rc != 0) {
+    MU_ERROR("map: forked child cannot serve %p (%s): pages made inaccessible", (void *)m->addr,
+             strerror(-rc));
+    mprotect(m->addr, m->len, PROT_NONE);
+    m->closing = 1;
+  }
+  pthread_mutex_unlock(&m->lock);
+}

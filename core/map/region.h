@@ -1,0 +1,100 @@
+/*
+ * region.h - internals of one mapping (struct mu_map): its blocks, their
+ * states, the fetches in flight and the readahead state, shared by region.c
+ * (faults, fetches, installs, teardown) and readahead.c (planning).
+ * Nothing here does I/O while holding `lock`; page installs (memory copies)
+ * do run under it, so block states and installed pages never disagree.
+ */
+#ifndef MU_MAP_REGION_H
+#define MU_MAP_REGION_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "map/map.h"
+#include "map/workers.h"
+
+/* Block states (low bits of a state byte); MU_BLK_WANTED marks a block a
+ * thread is blocked on (it gets SIGBUS if the fetch fails). */
+enum {
+  MU_BLK_ABSENT = 0,   /* not fetched: the first touch starts a fetch */
+  MU_BLK_INFLIGHT = 1, /* a fetch covers it; touchers wait for that fetch */
+  MU_BLK_PRESENT = 2,  /* installed */
+  MU_BLK_PARKED = 3,   /* fetched, held in `parked`: the readahead marker */
+  MU_BLK_FAILED = 4,   /* poisoned after a failed fetch: touch = SIGBUS */
+  MU_BLK_STATE = 0x7f,
+  MU_BLK_WANTED = 0x80
+};
+#define MU_NONE SIZE_MAX
+
+/* A thread blocked on a block: signalled if the fetch fails without poison,
+ * or if the mapping is closed under it. */
+struct mu_waiter {
+  pid_t tid;
+  size_t block;
+};
+
+/* One fetch of blocks [first, first+count): queued, then run by a worker.
+ * Owned by the region's `fetches` list until the worker (or close) drops it;
+ * every field but `job` is guarded by the region lock. */
+struct mu_fetch {
+  struct mu_job job;
+  struct mu_map *m;
+  size_t first, count;
+  struct mu_waiter *waiters;
+  size_t nwaiters, capwaiters;
+  struct mu_fetch *next;
+};
+
+struct mu_map {
+  /* Immutable after open. */
+  struct mu_map_source src;
+  char *addr;          /* mmap'ed, page-aligned */
+  size_t len;          /* mapped bytes: size rounded up to pages (>= 1 page) */
+  size_t block;        /* block size, page multiple */
+  size_t nblocks;
+  size_t ra_max;       /* readahead window limit in blocks; 0 = none */
+  int registered;      /* registered with the userfaultfd */
+
+  /* Guarded by lock (the fault reader, the workers and the closer). */
+  pthread_mutex_t lock;
+  uint8_t *state;      /* per block */
+  struct mu_fetch *fetches;
+  int closing;         /* no more installs, no new fetches */
+  unsigned refs;       /* the opener + one per fetch not yet dropped */
+  struct mu_map_stats stats;
+  /* Readahead (readahead.c): last demand miss, current window size, first
+   * block after the last planned window, the marker block. */
+  size_t ra_last, ra_win, ra_next, ra_marker;
+  char *parked;        /* one block's bytes held back (the marker) */
+  size_t parked_block; /* MU_NONE when `parked` is free */
+};
+
+/* Open a mapping of src (mu_map_open's contract, the service running). */
+int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *opts,
+                   struct mu_map **out);
+/* Tear m down (mu_map_close's contract). */
+void mu_region_close(struct mu_map *m);
+/* Snapshot m's counters. */
+void mu_region_stats(struct mu_map *m, struct mu_map_stats *out);
+/* fork(): lock m in the prologue; unlock in the parent; in the child,
+ * re-register m with the child's userfaultfd and unlock (region.c). */
+void mu_region_fork_lock(struct mu_map *m);
+void mu_region_fork_unlock(struct mu_map *m);
+void mu_region_after_fork_child(struct mu_map *m);
+/* Reader thread: serve a missing-page fault at addr from thread tid. */
+void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid);
+/* Under lock: queue fetches for the absent blocks in [from, to), in pieces
+ * of at most `chunk` blocks. Never claims a block twice. */
+void mu_region_queue_range(struct mu_map *m, size_t from, size_t to, size_t chunk);
+/* Under lock: install the parked block (if any) as a present block. */
+void mu_region_unpark(struct mu_map *m);
+
+/* readahead.c, all under lock. A demand miss at block b (a fetch for b was
+ * just queued): detect sequential access, plan the next window. */
+void mu_ra_on_miss(struct mu_map *m, size_t b);
+/* The reader reached the marker block b: plan the next (doubled) window. */
+void mu_ra_on_marker(struct mu_map *m, size_t b);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * workers.c - the fetch worker pool: N pthreads taking jobs from two FIFO
+ * queues, urgent first. Jobs run without the pool lock. The pool must never
+ * run a job twice, drop a queued job, or hold its lock while a job runs.
+ */
+#include "map/workers.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "util/error.h"
+#include "util/log.h"
+
+/* `lock` guards every field; workers sleep on `cv`. */
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cv;
+  struct mu_job *head[2], *tail[2]; /* [0] urgent, [1] readahead */
+  pthread_t *threads;
+  size_t nthreads;
+  int stopping;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* Pop the first job, urgent queue first; NULL if both are empty. */
+static struct mu_job *pop_locked(void) {
+  for (int q = 0; q < 2; q++) {
+    struct mu_job *j = pool.head[q];
+    if (j) {
+      pool.head[q] = j->next;
+      if (!pool.head[q])
+        pool.tail[q] = NULL;
+      j->next = NULL;
+      return j;
+    }
+  }
+  return NULL;
+}
+
+static void *worker_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&pool.lock);
+  for (;;) {
+    struct mu_job *j = pop_locked();
+    if (j) {
+      pthread_mutex_unlock(&pool.lock);
+      j->run(j);
+      pthread_mutex_lock(&pool.lock);
+    } else if (pool.stopping) {
+      break;
+    } else {
+      pthread_cond_wait(&pool.cv, &pool.lock);
+    }
+  }
+  pthread_mutex_unlock(&pool.lock);
+  return NULL;
+}
+
+int mu_pool_start(size_t n) {
+  pthread_mutex_lock(&pool.lock);
+  int rc = 0;
+  if (!pool.threads) {
+    pool.threads = calloc(n, sizeof *pool.threads);
+    pool.stopping = 0;
+    rc = pool.threads ? 0 : mu_fail(MMAPURL_E_NOMEM, "worker pool: %zu threads", n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+      if (pthread_create(&pool.threads[pool.nthreads], NULL, worker_main, NULL) != 0)
+        rc = mu_fail(MMAPURL_E_INTERNAL, "worker pool: pthread_create failed");
+      else
+        pool.nthreads++;
+    }
+  }
+  pthread_mutex_unlock(&pool.lock);
+  if (rc != 0)
+    mu_pool_stop();
+  return rc;
+}
+
+void mu_pool_stop(void) {
+  pthread_mutex_lock(&pool.lock);
+  pool.stopping = 1;
+  pthread_cond_broadcast(&pool.cv);
+  pthread_t *threads = pool.threads;
+  size_t n = pool.nthreads;
+  pthread_mutex_unlock(&pool.lock);
+  for (size_t i = 0; i < n; i++)
+    pthread_join(threads[i], NULL);
+  pthread_mutex_lock(&pool.lock);
+  free(pool.threads);
+  pool.threads = NULL;
+  pool.nthreads = 0;
+  pthread_mutex_unlock(&pool.lock);
+}
+
+void mu_pool_push(struct mu_job *job, int urgent) {
+  int q = urgent ? 0 : 1;
+  job->next = NULL;
+  pthread_mutex_lock(&pool.lock);
+  if (pool.tail[q])
+    pool.tail[q]->next = job;
+  else
+    pool.head[q] = job;
+  pool.tail[q] = job;
+  pthread_cond_signal(&pool.cv);
+  pthread_mutex_unlock(&pool.lock);
+}
+
+int mu_pool_cancel(struct mu_job *job) {
+  int found = 0;
+  pthread_mutex_lock(&pool.lock);
+  for (int q = 0; q < 2 && !found; q++) {
+    struct mu_job *prev = NULL;
+    for (struct mu_job *j = pool.head[q]; j; prev = j, j = j->next) {
+      if (j != job)
+        continue;
+      if (prev)
+        prev->next = j->next;
+      else
+        pool.head[q] = j->next;
+      if (pool.tail[q] == j)
+        pool.tail[q] = prev;
+      found = 1;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&pool.lock);
+  return found;
+}
+
+void mu_pool_forget_in_child(void) {
+  /* The child has one thread; the parent's workers and jobs are not ours. */
+  pthread_mutex_init(&pool.lock, NULL);
+  pthread_cond_init(&pool.cv, NULL);
+  pool.head[0] = pool.head[1] = pool.tail[0] = pool.tail[1] = NULL;
+  pool.threads = NULL; /* leaked on purpose: freeing parent state is unsafe */
+  pool.nthreads = 0;
+  pool.stopping = 0;
+}

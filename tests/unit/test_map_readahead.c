@@ -1,0 +1,105 @@
+/*
+ * test_map_readahead.c - sequential detection and readahead: a warm
+ * sequential scan makes (almost) no demand fetches, its windows grow past
+ * one block and are split into pieces, no byte is fetched twice (also with
+ * two readers on the same range); a jump fetches one block and restarts
+ * the ramp; readahead_max below the block size disables it.
+ */
+#include "test_map_source.c"
+
+#define BLOCK 65536
+#define SIZE ((32u << 20) + 1000)
+#define NBLOCKS ((SIZE + BLOCK - 1) / BLOCK)
+
+/* Read every page in order (the reader touches pages, not bytes). */
+static size_t scan(const struct mu_map *m, uint64_t from, uint64_t to) {
+  size_t bad = 0;
+  for (uint64_t off = from; off < to; off += 4096)
+    bad += tmap_verify(m, off, to - off < 4096 ? to - off : 4096);
+  return bad;
+}
+
+static void *scan_all(void *arg) {
+  size_t *bad = malloc(sizeof *bad);
+  *bad = scan(arg, 0, SIZE);
+  return bad;
+}
+
+/* Warm sequential scan with 2 ms per fetch. */
+static void sequential(void) {
+  struct tsrc *t = tsrc_new(SIZE, 2000);
+  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
+  double t0 = tnow();
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  struct mu_map_stats s;
+  mu_map_stats(m, &s);
+  printf("sequential 32 MiB, 2 ms/fetch: %.3f s, %llu fetches (%llu demand), largest %lu\n",
+         tnow() - t0, (unsigned long long)s.fetches, (unsigned long long)s.demand_fetches,
+         atomic_load(&t->max_len));
+  CHECK(s.demand_fetches <= 4);                     /* never stalls once warm */
+  CHECK(s.fetches < NBLOCKS / 2);                   /* windows of several blocks */
+  CHECK(atomic_load(&t->max_len) >= 4 * BLOCK);     /* it grew */
+  CHECK(atomic_load(&t->max_len) <= (4 << 20) / 2); /* split across workers */
+  CHECK(tsrc_max_page_fetches(t) <= 1);             /* no byte twice */
+  CHECK_INT(atomic_load(&t->bytes), SIZE);          /* nothing past the end */
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+/* Two threads scan the same object at once: overlapping readaheads. */
+static void two_readers(void) {
+  struct tsrc *t = tsrc_new(SIZE, 1000);
+  struct mu_map *m = tmap_open(t, BLOCK, 2 << 20);
+  pthread_t a, b;
+  pthread_create(&a, NULL, scan_all, m);
+  pthread_create(&b, NULL, scan_all, m);
+  void *ra, *rb;
+  pthread_join(a, &ra);
+  pthread_join(b, &rb);
+  CHECK_INT(*(size_t *)ra + *(size_t *)rb, 0);
+  free(ra);
+  free(rb);
+  CHECK(tsrc_max_page_fetches(t) <= 1);
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+/* A jump fetches only its block; the next block in order ramps again. */
+static void jump(void) {
+  struct tsrc *t = tsrc_new(SIZE, 0);
+  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
+  CHECK_INT(scan(m, 0, 8 * BLOCK), 0);
+  usleep(100000); /* let the readahead in flight land */
+  struct mu_map_stats before, after;
+  mu_map_stats(m, &before);
+  CHECK(before.readahead_blocks > 0);
+  CHECK_INT(tmap_verify(m, 400 * BLOCK, 1), 0); /* far away */
+  mu_map_stats(m, &after);
+  CHECK_INT(after.readahead_blocks, before.readahead_blocks);
+  CHECK_INT(after.fetches, before.fetches + 1);
+  CHECK_INT(tmap_verify(m, 401 * BLOCK, 1), 0); /* the next block: sequential */
+  mu_map_stats(m, &after);
+  CHECK(after.readahead_blocks > before.readahead_blocks);
+  CHECK(after.readahead_blocks <= before.readahead_blocks + 4); /* ramp restarts small */
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+/* readahead_max below the block size: one fetch per block. */
+static void disabled(void) {
+  struct tsrc *t = tsrc_new(2 << 20, 0);
+  struct mu_map *m = tmap_open(t, BLOCK, 1);
+  CHECK_INT(scan(m, 0, 2 << 20), 0);
+  CHECK_INT(atomic_load(&t->calls), (2 << 20) / BLOCK);
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+int main(void) {
+  sequential();
+  two_readers();
+  jump();
+  disabled();
+  mu_map_shutdown();
+  return check_done();
+}

@@ -142,9 +142,24 @@ static void parse_content_range(const char *v, struct mu_http_response *rs) {
   if (sscanf(v, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && a <= b && b < t) {
     rs->has_range = 1, rs->range_first = a, rs->range_last = b;
     rs->has_total = 1, rs->total = t;
+  } else if (sscanf(v, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && t == 0) {
+    rs->has_total = 1, rs->total = 0;   /* "bytes 0-0/0": an empty object */
   } else if (sscanf(v, "bytes %c/%llu", &star, &t) == 2 && star == '*') {
     rs->has_total = 1, rs->total = t;
   }
+}
+
+/* At the blank line ending the headers. A 206 whose Content-Range says the
+ * object has 0 bytes ("bytes 0-0/0", as s3rver sends for empty objects,
+ * promising a body byte it never sends) is taken for what it says: size 0,
+ * nothing to read; the transfer is stopped here instead of waiting for it. */
+static size_t end_of_headers(struct xfer *x, size_t n) {
+  struct mu_http_response *rs = x->rs;
+  if (rs->status == 206 && !rs->has_range && rs->has_total && rs->total == 0) {
+    x->done_early = 1;
+    return 0;
+  }
+  return n;
 }
 
 static size_t on_header(char *data, size_t size, size_t nitems, void *ud) {
@@ -161,7 +176,7 @@ static size_t on_header(char *data, size_t size, size_t nitems, void *ud) {
     return n;
   }
   if (!colon)
-    return n;
+    return end_of_headers(x, n);
   size_t klen = (size_t)(colon - data);
 #define IS(name) (klen == sizeof(name) - 1 && strncasecmp(data, name, klen) == 0)
   const char *v = colon + 1;
@@ -376,7 +391,7 @@ int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
   MU_DEBUG("%s %s -> %ld (%s, %zu bytes)", rq->method, rq->url, rs->status,
            cc == CURLE_OK ? "ok" : rs->curl_error, rs->received);
   int rc = map_curl(cc, &x);
-  if (rc == 0 && rq->ranged && rs->status == 206 &&
+  if (rc == 0 && rq->ranged && rs->status == 206 && rs->has_range &&
       rs->received != rs->range_last - rs->range_first + 1)
     rc = MMAPURL_E_NETWORK;   /* body shorter than its Content-Range */
   return rc;

@@ -55,6 +55,7 @@ struct mu_map_stats {
   uint64_t bytes_fetched;  /* bytes asked of the source */
   uint64_t readahead_blocks; /* blocks fetched ahead of a fault */
   uint64_t failures;       /* fetches that failed (SIGBUS to touchers) */
+  uint64_t evictions;      /* blocks dropped to stay under the budget */
 };
 
 struct mu_map;
@@ -77,8 +78,9 @@ void mu_map_stats(const struct mu_map *m, struct mu_map_stats *out);
 /*
  * mu_map_close - unmap m and free it; NULL is allowed. Prompt: it does not
  * wait for running fetches. Safe while other threads are blocked faulting on
- * the mapping: they get SIGBUS (never zeros, never a hang); touching the
- * address after close returns is a SIGSEGV as after munmap.
+ * the mapping: they get SIGBUS (never zeros, never a hang); a thread whose
+ * fault the reader had not yet seen gets SIGSEGV, as does any touch after
+ * close, as after munmap.
  */
 void mu_map_close(struct mu_map *m);
 
@@ -86,6 +88,18 @@ void mu_map_close(struct mu_map *m);
  * "none" before the first successful open). Under user-mode-only a fault
  * taken inside a syscall (write(fd, addr, n)) fails with EFAULT. */
 const char *mu_map_uffd_mode(void);
+
+/* The process-wide byte budget of all mappings (installed bytes, bytes held
+ * back and bytes being fetched). The readahead window is kept to an eighth
+ * of max (two can be in flight); above 3/4 of max the oldest installed blocks are evicted in a
+ * batch down to 5/8 of max; evicted blocks are fetched again on their next
+ * touch. The total can pass max only by the demand blocks of threads
+ * faulting at once (one block each). 0 = unlimited (the default). */
+void mu_map_set_cache_max(size_t max);
+/* Bytes accounted now, the peak, and blocks evicted, process-wide. */
+size_t mu_map_cache_bytes(void);
+size_t mu_map_cache_peak(void);
+size_t mu_map_evictions(void);
 
 /* Stop the fault reader and the workers (joining them); only when no mapping
  * is open. The next mu_map_open starts them again. */

@@ -8,6 +8,7 @@
  * Runs under the mapping's lock, on the fault reader or a worker; must never
  * do I/O or claim a block that is not absent (region.c enforces it).
  */
+#include "map/budget.h"
 #include "map/region.h"
 
 /* First window, in blocks, once sequential access is seen. */
@@ -44,9 +45,14 @@ static void plan(struct mu_map *m, size_t start, size_t win) {
   m->ra_marker = MU_NONE;
 }
 
+/* The next window: double, up to ra_max and an eighth of the budget (two
+ * windows can be in flight: the budget keeps a quarter for them). */
 static size_t grow(const struct mu_map *m) {
   size_t win = m->ra_win ? m->ra_win * 2 : RA_INITIAL;
-  return win < m->ra_max ? win : m->ra_max;
+  size_t limit = m->ra_max, budget = mu_budget_max() / 8 / m->block;
+  if (mu_budget_max() && budget < limit)
+    limit = budget ? budget : 1;
+  return win < limit ? win : limit;
 }
 
 void mu_ra_on_miss(struct mu_map *m, size_t b) {

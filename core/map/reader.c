@@ -165,5 +165,10 @@ void mu_reader_each(void (*fn)(struct mu_map *m)) {
     fn(rd.maps[i]);
 }
 
+int mu_reader_has_locked(const struct mu_map *m, uintptr_t addr) {
+  size_t i = lower_bound(addr);
+  return i < rd.n && rd.maps[i] == m;
+}
+
 void mu_reader_lock(void) { pthread_mutex_lock(&rd.lock); }
 void mu_reader_unlock(void) { pthread_mutex_unlock(&rd.lock); }

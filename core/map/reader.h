@@ -6,6 +6,8 @@
 #ifndef MU_MAP_READER_H
 #define MU_MAP_READER_H
 
+#include <stdint.h>
+
 struct mu_map;
 
 /* Start the reader thread (no-op if running). 0 or MMAPURL_E_INTERNAL. */
@@ -19,9 +21,13 @@ void mu_reader_remove(struct mu_map *m);
 /* In a forked child: forget the parent's thread and eventfd (keep the
  * registry, whose mappings exist in the child too). */
 void mu_reader_forget_in_child(void);
-/* Call fn on every registered mapping, registry locked (fork handlers). */
+/* Registry locked by the caller (or a single-threaded child): call fn on
+ * every registered mapping (fork handlers). */
 void mu_reader_each(void (*fn)(struct mu_map *m));
-/* Hold / release the registry lock across fork(). */
+/* Registry locked by the caller: whether m (possibly freed: compared, not
+ * read) is registered at addr. */
+int mu_reader_has_locked(const struct mu_map *m, uintptr_t addr);
+/* Hold / release the registry lock (fork handlers, the evictor). */
 void mu_reader_lock(void);
 void mu_reader_unlock(void);
 

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "map/budget.h"
 #include "map/reader.h"
 #include "map/uffd.h"
 #include "util/error.h"
@@ -48,6 +49,9 @@ static size_t src_bytes(const struct mu_map *m, size_t b, size_t count) {
   uint64_t off = (uint64_t)b * m->block, n = (uint64_t)count * m->block;
   return (size_t)(n < m->src.size - off ? n : m->src.size - off);
 }
+
+/* Block b's bytes leave memory (it becomes absent or failed). */
+static void unaccount(const struct mu_map *m, size_t b) { mu_budget_sub(span_bytes(m, b, 1)); }
 
 /* Free m; the caller dropped the last reference, outside the lock. */
 static void region_free(struct mu_map *m) {
@@ -101,8 +105,11 @@ static int install_blocks(struct mu_map *m, size_t b, size_t count, const char *
     MU_ERROR("map: UFFDIO_COPY at block %zu: %s", b, strerror(-rc));
     return MMAPURL_E_INTERNAL;
   }
-  for (size_t i = 0; i < count; i++)
+  for (size_t i = 0; i < count; i++) {
     set_st(m, b + i, MU_BLK_PRESENT);
+    if (mu_budget_note(m, b + i) != 0)
+      MU_DEBUG("map: no memory to track block %zu for eviction", b + i);
+  }
   return 0;
 }
 
@@ -111,8 +118,10 @@ void mu_region_unpark(struct mu_map *m) {
   if (b == MU_NONE)
     return;
   m->parked_block = MU_NONE;
-  if (install_blocks(m, b, 1, m->parked) != 0)
+  if (install_blocks(m, b, 1, m->parked) != 0) {
+    unaccount(m, b);
     fail_block(m, b, 0);
+  }
 }
 
 /* Under lock: hold block b's bytes back as the readahead marker. 1 if parked. */
@@ -143,6 +152,7 @@ static void fail_fetch(struct mu_map *m, struct mu_fetch *f, int rc) {
   for (size_t b = f->first; b < f->first + f->count; b++) {
     if (st(m, b) != MU_BLK_INFLIGHT)
       continue;
+    unaccount(m, b);
     if ((m->state[b] & MU_BLK_WANTED) && mu_uffd_has_poison())
       fail_block(m, b, 0);
     else
@@ -181,11 +191,14 @@ static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
       rc = install_fetched(m, f, buf);
     if (rc != 0)
       fail_fetch(m, f, rc);
+  } else {
+    mu_budget_sub(span_bytes(m, f->first, f->count)); /* the closer counted no in-flight */
   }
   int last = drop_fetch_locked(m, f);
   pthread_mutex_unlock(&m->lock);
   if (last)
     region_free(m);
+  mu_budget_evict();
 }
 
 /* Worker: run one fetch with no lock held, then finish it. */
@@ -226,6 +239,7 @@ static struct mu_fetch *fetch_new(struct mu_map *m, size_t first, size_t count, 
   f->next = m->fetches;
   m->fetches = f;
   m->refs++;
+  mu_budget_add(span_bytes(m, first, count));
   m->stats.fetches++;
   m->stats.bytes_fetched += src_bytes(m, first, count);
   if (urgent)
@@ -306,7 +320,8 @@ static void serve(struct mu_map *m, size_t b, uintptr_t addr, pid_t tid) {
       mu_uffd_wake((void *)(addr & ~(uintptr_t)(page_size() - 1)), page_size());
       return;
     }
-    set_st(m, b, MU_BLK_ABSENT);
+    set_st(m, b, MU_BLK_ABSENT); /* dropped behind our back: fetch again */
+    unaccount(m, b);
     demand(m, b, tid);
     return;
   case MU_BLK_ABSENT:
@@ -336,26 +351,17 @@ void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid) {
 
 /* Under lock, closing: make every thread blocked on m, or touching it
  * before it is unmapped, get a signal instead of a zero page. The threads
- * known to wait get SIGBUS first: pending before munmap, it is delivered
- * instead of a retried fault (which could meet the unmapped range and
- * SIGSEGV). Then, with poison, every page not present is poisoned (SIGBUS
- * for waiters not yet seen); without, PROT_NONE makes any retry a SIGSEGV,
- * as for an unmapped address. */
+ * known to wait get SIGBUS: pending before they run again, it is delivered
+ * instead of a retried fault. Then PROT_NONE: a thread whose fault the
+ * reader has not seen yet, woken by the unregister, retries into SIGSEGV,
+ * as on an unmapped address; a missing page can no longer become a zero
+ * page. (Poisoning every missing page instead costs ~35 ms per sparse GiB:
+ * not prompt.) */
 static void fence(struct mu_map *m) {
   for (struct mu_fetch *f = m->fetches; f; f = f->next)
     for (size_t i = 0; i < f->nwaiters; i++)
       signal_thread(f->waiters[i].tid);
-  size_t b = 0;
-  int poisoned = mu_uffd_has_poison();
-  while (poisoned && b < m->nblocks) {
-    size_t e = b;
-    while (e < m->nblocks && st(m, e) != MU_BLK_PRESENT && st(m, e) != MU_BLK_FAILED)
-      e++;
-    if (e > b && mu_uffd_poison(m->addr + b * m->block, span_bytes(m, b, e - b)) != 0)
-      poisoned = 0;
-    b = e + 1;
-  }
-  if (!poisoned && mprotect(m->addr, m->len, PROT_NONE) != 0)
+  if (mprotect(m->addr, m->len, PROT_NONE) != 0)
     MU_ERROR("map: mprotect(PROT_NONE) on close: %s", strerror(errno));
 }
 
@@ -364,9 +370,19 @@ static void cancel_queued(struct mu_map *m) {
   struct mu_fetch *f = m->fetches, *next;
   for (; f; f = next) {
     next = f->next;
-    if (mu_pool_cancel(&f->job))
+    if (mu_pool_cancel(&f->job)) {
+      mu_budget_sub(span_bytes(m, f->first, f->count));
       drop_fetch_locked(m, f); /* never the last reference: the closer has one */
+    }
   }
+}
+
+/* Under lock, closing: the installed blocks leave the budget (in-flight
+ * ones leave it when their fetch is dropped). */
+static void unaccount_present(struct mu_map *m) {
+  for (size_t b = 0; b < m->nblocks; b++)
+    if (st(m, b) == MU_BLK_PRESENT)
+      unaccount(m, b);
 }
 
 void mu_region_close(struct mu_map *m) {
@@ -376,14 +392,16 @@ void mu_region_close(struct mu_map *m) {
   if (m->registered)
     fence(m);
   cancel_queued(m);
+  unaccount_present(m);
   pthread_mutex_unlock(&m->lock);
-  /* Unregister (wakes any thread still blocked: it meets poison or
-   * PROT_NONE), stop dispatching to m, and only then unmap. */
+  /* Unregister (wakes any thread still blocked: it meets its pending
+   * SIGBUS or PROT_NONE), stop dispatching to m, and only then unmap. */
   if (m->registered) {
     int rc = mu_uffd_unregister(m->addr, m->len);
     if (rc != 0)
       MU_ERROR("map: UFFDIO_UNREGISTER: %s", strerror(-rc));
     mu_reader_remove(m);
+    mu_budget_forget(m);
   }
   munmap(m->addr, m->len);
   pthread_mutex_lock(&m->lock);
@@ -460,6 +478,23 @@ int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *op
   return 0;
 }
 
+int mu_region_evict(struct mu_map *m, size_t b) {
+  pthread_mutex_lock(&m->lock);
+  int drop = !m->closing && b < m->nblocks && st(m, b) == MU_BLK_PRESENT;
+  if (drop) {
+    if (madvise(m->addr + b * m->block, span_bytes(m, b, 1), MADV_DONTNEED) == 0) {
+      set_st(m, b, MU_BLK_ABSENT);
+      unaccount(m, b);
+      m->stats.evictions++;
+    } else {
+      MU_ERROR("map: madvise(MADV_DONTNEED): %s", strerror(errno));
+      drop = 0;
+    }
+  }
+  pthread_mutex_unlock(&m->lock);
+  return drop;
+}
+
 void mu_region_stats(struct mu_map *m, struct mu_map_stats *out) {
   pthread_mutex_lock(&m->lock);
   *out = m->stats;
@@ -476,7 +511,7 @@ void mu_region_fork_unlock(struct mu_map *m) { pthread_mutex_unlock(&m->lock); }
  * are fetched, not read as zeros. Without a userfaultfd, PROT_NONE: loud. */
 void mu_region_after_fork_child(struct mu_map *m) {
   if (!m->registered || m->closing) {
-    pthread_mutex_unlock(&m->lock); /* empty, or fenced by the parent's closer */
+    pthread_mutex_unlock(&m->lock); /* empty, or PROT_NONE by the parent's closer */
     return;
   }
   struct mu_fetch *f = m->fetches, *next;
@@ -487,9 +522,12 @@ void mu_region_after_fork_child(struct mu_map *m) {
     m->refs--;
   }
   m->fetches = NULL;
-  for (size_t b = 0; b < m->nblocks; b++)
-    if (st(m, b) == MU_BLK_INFLIGHT)
+  for (size_t b = 0; b < m->nblocks; b++) {
+    if (st(m, b) == MU_BLK_INFLIGHT) {
       set_st(m, b, MU_BLK_ABSENT);
+      unaccount(m, b);
+    }
+  }
   int rc = mu_uffd_fd() >= 0 ? mu_uffd_register(m->addr, m->len) : -ENOSYS;
   if (rc != 0) {
     MU_ERROR("map: forked child cannot serve %p (%s): pages made inaccessible", (void *)m->addr,

@@ -88,6 +88,9 @@ void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid);
 /* Under lock: queue fetches for the absent blocks in [from, to), in pieces
  * of at most `chunk` blocks. Never claims a block twice. */
 void mu_region_queue_range(struct mu_map *m, size_t from, size_t to, size_t chunk);
+/* Evictor, registry locked, m registered: drop block b's pages if it is
+ * installed (MADV_DONTNEED; the next touch fetches it again). 1 if dropped. */
+int mu_region_evict(struct mu_map *m, size_t b);
 /* Under lock: install the parked block (if any) as a present block. */
 void mu_region_unpark(struct mu_map *m);
 

@@ -40,6 +40,7 @@ static int uffd_result;                 /* its result code */
 static int uffd_fd = -1;
 static enum mu_uffd_mode uffd_mode_v = MU_UFFD_NONE;
 static int uffd_poison;                 /* UFFDIO_POISON usable */
+static int uffd_no_poison;              /* mu_uffd_disable_poison() */
 static char uffd_why[256];              /* why opening failed, for every caller */
 
 /* Negotiate the API on fd: poison and thread ids if the kernel has them. */
@@ -92,7 +93,7 @@ static int open_locked(void) {
     }
     uffd_fd = fd;
     uffd_mode_v = (enum mu_uffd_mode)(way + 1);
-    uffd_poison = (features & MU_UFFD_FEATURE_POISON) != 0;
+    uffd_poison = (features & MU_UFFD_FEATURE_POISON) != 0 && !uffd_no_poison;
     MU_DEBUG("userfaultfd: mode %s, poison %s, fd %d", mu_uffd_mode_name(uffd_mode_v),
              uffd_poison ? "yes" : "no (targeted SIGBUS instead)", fd);
     return 0;
@@ -134,6 +135,13 @@ void mu_uffd_close_in_child(void) {
   uffd_fd = -1;
   uffd_mode_v = MU_UFFD_NONE;
   uffd_tried = 0;
+}
+
+void mu_uffd_disable_poison(void) {
+  pthread_mutex_lock(&uffd_lock);
+  uffd_no_poison = 1;
+  uffd_poison = 0;
+  pthread_mutex_unlock(&uffd_lock);
 }
 
 int mu_uffd_fd(void) { return uffd_fd; }

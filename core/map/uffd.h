@@ -30,6 +30,11 @@ const char *mu_uffd_mode_name(enum mu_uffd_mode mode);
  * every toucher; otherwise the caller signals the faulting threads itself. */
 int mu_uffd_has_poison(void);
 
+/* Never use UFFDIO_POISON: fail with targeted SIGBUS as older kernels do
+ * (tests of that path; a kernel whose poison misbehaves). Before the first
+ * mapping. */
+void mu_uffd_disable_poison(void);
+
 /* Register [addr, addr+len) (page-aligned) for MISSING faults. 0 or -errno. */
 int mu_uffd_register(void *addr, size_t len);
 /* Unregister; wakes every thread blocked on the range. 0 or -errno. */

@@ -2,10 +2,12 @@
  * test_map_sigbus.c - a block that cannot be fetched gives SIGBUS to the
  * thread touching it (never zeros, never a hang, never abort), in a worker
  * thread and in the main thread; other blocks keep working; a process with
- * no handler dies of SIGBUS.
+ * no handler dies of SIGBUS. Run twice: with UFFDIO_POISON (when the kernel
+ * has it) and, in a child, with the targeted-signal fallback.
  */
 #include <sys/wait.h>
 
+#include "map/uffd.h"
 #include "test_map_source.c"
 
 struct toucher {
@@ -20,7 +22,8 @@ static void *touch_thread(void *arg) {
   return NULL;
 }
 
-int main(void) {
+/* The whole scenario; returns the number of failed checks. */
+static int scenario(void) {
   tbus_install();
   struct tsrc *t = tsrc_new(1 << 20, 0);
   struct mu_map *m = tmap_open(t, 65536, 0);
@@ -68,8 +71,27 @@ int main(void) {
   waitpid(pid, &status, 0);
   CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS);
 
+  /* With the fallback, a failed block is retried on the next touch. */
+  atomic_store(&t->fail, 0);
+  if (!mu_uffd_has_poison())
+    CHECK_INT(tmap_verify(m, 3 * 65536, 65536), 0);
   mu_map_close(m);
   tsrc_free(t);
   mu_map_shutdown();
   return check_done();
+}
+
+int main(void) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) { /* a fresh process: the fallback before any mapping */
+    mu_uffd_disable_poison();
+    _exit(scenario());
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* targeted signals */
+  int rc = scenario();                                   /* poison if available */
+  printf("poison: %s\n", mu_uffd_has_poison() ? "used" : "unavailable (signals)");
+  return rc ? rc : check_done();
 }

@@ -120,7 +120,12 @@ struct mmapurl_stats {
   uint64_t bytes_downloaded;  /* body bytes received from servers */
   uint64_t retries;           /* requests repeated after a transient failure */
   uint64_t errors;            /* operations that failed for good */
-  uint64_t objects_opened;    /* successful mmapurl_object_open calls */
+  uint64_t objects_opened;    /* successful opens (object API and mappings) */
+  uint64_t faults;            /* page faults served on mappings */
+  uint64_t evictions;         /* blocks dropped to stay under MMAPURL_CACHE_MAX */
+  uint64_t cache_bytes;       /* bytes of mappings resident or in flight now */
+  uint64_t cache_peak_bytes;  /* the largest cache_bytes seen */
+  const char *uffd_mode;      /* "syscall", "device", "user-mode-only" or "none" */
 };
 
 /* Fill *out with a consistent-enough snapshot (each counter is atomic). */

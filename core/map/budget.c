@@ -16,6 +16,7 @@
 
 #include "map/reader.h"
 #include "map/region.h"
+#include "util/stats.h"
 
 /* Counters: atomics, any thread. */
 static size_t used, peak, max_bytes, evictions;
@@ -41,13 +42,18 @@ size_t mu_budget_evictions(void) { return __atomic_load_n(&evictions, __ATOMIC_R
 
 void mu_budget_add(size_t n) {
   size_t now = __atomic_add_fetch(&used, n, __ATOMIC_RELAXED);
+  mu_stat_add(MU_STAT_CACHE_BYTES, n);
+  mu_stat_max(MU_STAT_CACHE_PEAK, now);
   size_t old = __atomic_load_n(&peak, __ATOMIC_RELAXED);
   while (now > old && !__atomic_compare_exchange_n(&peak, &old, now, 1, __ATOMIC_RELAXED,
                                                    __ATOMIC_RELAXED)) {
   }
 }
 
-void mu_budget_sub(size_t n) { __atomic_sub_fetch(&used, n, __ATOMIC_RELAXED); }
+void mu_budget_sub(size_t n) {
+  __atomic_sub_fetch(&used, n, __ATOMIC_RELAXED);
+  mu_stat_sub(MU_STAT_CACHE_BYTES, n);
+}
 
 /* Under q.lock: make room for one more candidate. 0 or -1 (no memory). */
 static int grow_locked(void) {
@@ -76,7 +82,7 @@ int mu_budget_note(struct mu_map *m, size_t b) {
   return rc;
 }
 
-void mu_budget_forget(struct mu_map *m) {
+void mu_budget_forget(const struct mu_map *m) {
   pthread_mutex_lock(&q.lock);
   size_t kept = 0;
   for (size_t i = 0; i < q.n; i++) {
@@ -109,8 +115,10 @@ void mu_budget_evict(void) {
   struct cand c;
   while (mu_budget_used() > low && pop(&c)) {
     mu_reader_lock();
-    if (mu_reader_has_locked(c.m, c.addr) && mu_region_evict(c.m, c.block))
+    if (mu_reader_has_locked(c.m, c.addr) && mu_region_evict(c.m, c.block)) {
       __atomic_add_fetch(&evictions, 1, __ATOMIC_RELAXED);
+      mu_stat_add(MU_STAT_EVICTIONS, 1);
+    }
     mu_reader_unlock();
   }
   __atomic_store_n(&evicting, 0, __ATOMIC_RELEASE);

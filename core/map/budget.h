@@ -26,7 +26,7 @@ size_t mu_budget_peak(void);
  * candidate (oldest first). No-op without a maximum. */
 int mu_budget_note(struct mu_map *m, size_t b);
 /* m is closing: drop its candidates. Called with no lock held. */
-void mu_budget_forget(struct mu_map *m);
+void mu_budget_forget(const struct mu_map *m);
 /* If above the high watermark, evict the oldest candidates down to the low
  * watermark. Called on a worker with no lock held; one evictor at a time. */
 void mu_budget_evict(void);

@@ -140,7 +140,7 @@ int mu_reader_add(struct mu_map *m) {
   return 0;
 }
 
-void mu_reader_remove(struct mu_map *m) {
+void mu_reader_remove(const struct mu_map *m) {
   pthread_mutex_lock(&rd.lock);
   for (size_t i = 0; i < rd.n; i++) {
     if (rd.maps[i] == m) {

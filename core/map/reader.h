@@ -17,7 +17,7 @@ void mu_reader_stop(void);
 /* Make m's faults reach it. 0 or MMAPURL_E_NOMEM. */
 int mu_reader_add(struct mu_map *m);
 /* After this returns, the reader never touches m again. */
-void mu_reader_remove(struct mu_map *m);
+void mu_reader_remove(const struct mu_map *m);
 /* In a forked child: forget the parent's thread and eventfd (keep the
  * registry, whose mappings exist in the child too). */
 void mu_reader_forget_in_child(void);

@@ -27,6 +27,7 @@
 #include "map/uffd.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/stats.h"
 
 static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
@@ -344,6 +345,7 @@ void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid) {
   pthread_mutex_lock(&m->lock);
   if (!m->closing && b < m->nblocks) {
     m->stats.faults++;
+    mu_stat_add(MU_STAT_FAULTS, 1);
     serve(m, b, addr, tid);
   }
   pthread_mutex_unlock(&m->lock);

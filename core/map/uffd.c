@@ -21,6 +21,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/stats.h"
 
 /* UFFDIO_POISON (Linux 6.6) is newer than the oldest headers we build with. */
 #define MU_UFFD_FEATURE_POISON (1ULL << 14)
@@ -93,6 +94,7 @@ static int open_locked(void) {
     }
     uffd_fd = fd;
     uffd_mode_v = (enum mu_uffd_mode)(way + 1);
+    mu_stats_set_uffd_mode(mu_uffd_mode_name(uffd_mode_v));
     uffd_poison = (features & MU_UFFD_FEATURE_POISON) != 0 && !uffd_no_poison;
     MU_DEBUG("userfaultfd: mode %s, poison %s, fd %d", mu_uffd_mode_name(uffd_mode_v),
              uffd_poison ? "yes" : "no (targeted SIGBUS instead)", fd);

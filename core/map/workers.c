@@ -104,7 +104,7 @@ void mu_pool_push(struct mu_job *job, int urgent) {
   pthread_mutex_unlock(&pool.lock);
 }
 
-int mu_pool_cancel(struct mu_job *job) {
+int mu_pool_cancel(const struct mu_job *job) {
   int found = 0;
   pthread_mutex_lock(&pool.lock);
   for (int q = 0; q < 2 && !found; q++) {

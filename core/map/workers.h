@@ -23,7 +23,7 @@ void mu_pool_stop(void);
 void mu_pool_push(struct mu_job *job, int urgent);
 /* Remove a job not yet started: 1 if removed (the caller owns it again),
  * 0 if a worker already took it. */
-int mu_pool_cancel(struct mu_job *job);
+int mu_pool_cancel(const struct mu_job *job);
 /* In a forked child: forget the parent's threads and queue (they do not
  * exist here); the caller starts a new pool. */
 void mu_pool_forget_in_child(void);

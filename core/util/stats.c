@@ -19,6 +19,7 @@
 #include "util/log.h"
 
 static uint64_t counters[MU_STAT_COUNT];
+static const char *uffd_mode = "none"; /* static strings only */
 
 /* The at-exit report: installed is set once (atomically); report_path is
  * written before atexit() and read only by the handler. */
@@ -28,6 +29,24 @@ static char *report_path; /* NULL: summary on stderr; else the JSON path */
 void mu_stat_add(enum mu_stat which, uint64_t n) {
   if ((unsigned)which < MU_STAT_COUNT)
     __atomic_fetch_add(&counters[which], n, __ATOMIC_RELAXED);
+}
+
+void mu_stat_sub(enum mu_stat which, uint64_t n) {
+  if ((unsigned)which < MU_STAT_COUNT)
+    __atomic_fetch_sub(&counters[which], n, __ATOMIC_RELAXED);
+}
+
+void mu_stat_max(enum mu_stat which, uint64_t n) {
+  if ((unsigned)which >= MU_STAT_COUNT)
+    return;
+  uint64_t old = __atomic_load_n(&counters[which], __ATOMIC_RELAXED);
+  while (n > old && !__atomic_compare_exchange_n(&counters[which], &old, n, 1,
+                                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+  }
+}
+
+void mu_stats_set_uffd_mode(const char *mode) {
+  __atomic_store_n(&uffd_mode, mode, __ATOMIC_RELEASE);
 }
 
 uint64_t mu_stat_read(enum mu_stat which) {
@@ -44,6 +63,11 @@ void mmapurl_stats_get(struct mmapurl_stats *out) {
   out->retries = mu_stat_read(MU_STAT_RETRIES);
   out->errors = mu_stat_read(MU_STAT_ERRORS);
   out->objects_opened = mu_stat_read(MU_STAT_OBJECTS_OPENED);
+  out->faults = mu_stat_read(MU_STAT_FAULTS);
+  out->evictions = mu_stat_read(MU_STAT_EVICTIONS);
+  out->cache_bytes = mu_stat_read(MU_STAT_CACHE_BYTES);
+  out->cache_peak_bytes = mu_stat_read(MU_STAT_CACHE_PEAK);
+  out->uffd_mode = __atomic_load_n(&uffd_mode, __ATOMIC_ACQUIRE);
 }
 
 /* Write the JSON document to f; 0 or an errno value. */
@@ -52,8 +76,11 @@ static int write_json_to(FILE *f) {
   mmapurl_stats_get(&s);
   int n = fprintf(f,
                   "{\"requests\":%" PRIu64 ",\"bytes_downloaded\":%" PRIu64 ",\"retries\":%" PRIu64
-                  ",\"errors\":%" PRIu64 ",\"objects_opened\":%" PRIu64 "}\n",
-                  s.requests, s.bytes_downloaded, s.retries, s.errors, s.objects_opened);
+                  ",\"errors\":%" PRIu64 ",\"objects_opened\":%" PRIu64 ",\"faults\":%" PRIu64
+                  ",\"evictions\":%" PRIu64 ",\"cache_bytes\":%" PRIu64
+                  ",\"cache_peak_bytes\":%" PRIu64 ",\"uffd_mode\":\"%s\"}\n",
+                  s.requests, s.bytes_downloaded, s.retries, s.errors, s.objects_opened, s.faults,
+                  s.evictions, s.cache_bytes, s.cache_peak_bytes, s.uffd_mode);
   int err = n < 0 || fflush(f) != 0 ? (errno ? errno : EIO) : 0;
   if (fclose(f) != 0 && !err)
     err = errno ? errno : EIO;
@@ -113,12 +140,15 @@ static void report_at_exit(void) {
   }
   struct mmapurl_stats s;
   mmapurl_stats_get(&s);
-  char bytes[32], line[256];
+  char bytes[32], peak[32], line[320];
   human_bytes(bytes, sizeof bytes, s.bytes_downloaded);
+  human_bytes(peak, sizeof peak, s.cache_peak_bytes);
   int n = snprintf(line, sizeof line,
                    "mmapurl: %" PRIu64 " requests, %s downloaded, %" PRIu64 " retries, %" PRIu64
-                   " errors, %" PRIu64 " objects opened\n",
-                   s.requests, bytes, s.retries, s.errors, s.objects_opened);
+                   " errors, %" PRIu64 " objects opened, %" PRIu64 " faults, %" PRIu64
+                   " evictions, cache peak %s (userfaultfd: %s)\n",
+                   s.requests, bytes, s.retries, s.errors, s.objects_opened, s.faults,
+                   s.evictions, peak, s.uffd_mode);
   if (n > 0) {
     ssize_t w = write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
     (void)w;

@@ -79,12 +79,14 @@ static void test_report_stderr(void) {
   /* "1" prints the one-line summary at exit; a second install is ignored */
   const char *const once[] = {"1", path};
   run_child(once, 2, 3250586, out, sizeof out);
-  CHECK_STR(out, "mmapurl: 12 requests, 3.1 MiB downloaded, 0 retries, 0 errors, 1 objects opened\n");
+  CHECK_STR(out, "mmapurl: 12 requests, 3.1 MiB downloaded, 0 retries, 0 errors, 1 objects opened"
+            ", 0 faults, 0 evictions, cache peak 0 B (userfaultfd: none)\n");
   CHECK(access(path, F_OK) != 0);
   /* NULL and "" install nothing (and do not use up the one install) */
   const char *const none_then_one[] = {NULL, "", "1"};
   run_child(none_then_one, 3, 512, out, sizeof out);
-  CHECK_STR(out, "mmapurl: 12 requests, 512 B downloaded, 0 retries, 0 errors, 1 objects opened\n");
+  CHECK_STR(out, "mmapurl: 12 requests, 512 B downloaded, 0 retries, 0 errors, 1 objects opened"
+            ", 0 faults, 0 evictions, cache peak 0 B (userfaultfd: none)\n");
   /* NULL and "" alone: nothing at exit */
   const char *const none[] = {NULL, ""};
   run_child(none, 2, 0, out, sizeof out);
@@ -157,8 +159,11 @@ static void test_write_json(void) {
   CHECK(slurp(path, text, sizeof text) > 0);
   snprintf(expect, sizeof expect,
            "{\"requests\":%" PRIu64 ",\"bytes_downloaded\":%" PRIu64 ",\"retries\":%" PRIu64
-           ",\"errors\":%" PRIu64 ",\"objects_opened\":%" PRIu64 "}\n",
-           s.requests, s.bytes_downloaded, s.retries, s.errors, s.objects_opened);
+           ",\"errors\":%" PRIu64 ",\"objects_opened\":%" PRIu64 ",\"faults\":%" PRIu64
+           ",\"evictions\":%" PRIu64 ",\"cache_bytes\":%" PRIu64 ",\"cache_peak_bytes\":%" PRIu64
+           ",\"uffd_mode\":\"%s\"}\n",
+           s.requests, s.bytes_downloaded, s.retries, s.errors, s.objects_opened, s.faults,
+           s.evictions, s.cache_bytes, s.cache_peak_bytes, s.uffd_mode);
   CHECK_STR(text, expect);
   CHECK_INT(json_field(text, "retries"), s.retries);
   CHECK(access(tmp, F_OK) != 0);
@@ -196,12 +201,29 @@ static void test_write_json_rename_fails(void) {
   rmdir(path);
 }
 
+static void test_gauges(void) {
+  /* a gauge goes up and down; its high-water mark only up; the mode is kept */
+  mu_stat_add(MU_STAT_CACHE_BYTES, 1000);
+  mu_stat_max(MU_STAT_CACHE_PEAK, 1000);
+  mu_stat_sub(MU_STAT_CACHE_BYTES, 400);
+  mu_stat_max(MU_STAT_CACHE_PEAK, 600);
+  mu_stats_set_uffd_mode("syscall");
+  struct mmapurl_stats s;
+  mmapurl_stats_get(&s);
+  CHECK_INT(s.cache_bytes, 600);
+  CHECK_INT(s.cache_peak_bytes, 1000);
+  CHECK_STR(s.uffd_mode, "syscall");
+  mu_stat_sub(MU_STAT_CACHE_BYTES, 600);
+  mu_stats_set_uffd_mode("none");
+}
+
 int main(void) {
   if (!mkdtemp(tmpdir)) {
     perror("mkdtemp");
     return 1;
   }
   test_report_stderr();
+  test_gauges();
   test_report_json_at_exit();
   test_threads();
   test_write_json();

@@ -23,6 +23,7 @@
 #define POOL_MAX 64
 
 struct mu_http {
+  struct mu_http *next;                    /* all transports, for fork handling */
   struct mu_http_opts opts;
   char *ca_bundle;                         /* owned copy of opts.ca_bundle */
   CURLSH *share;
@@ -43,8 +44,52 @@ struct xfer {
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
+/* Every live transport; guarded by all_lock. */
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct mu_http *all;
 
-static void global_init(void) { global_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+/* fork(): a child must never talk on its parent's keep-alive connections
+ * (both would read one socket's stream). Before the fork every transport's
+ * locks are taken, so no handle or share is mid-change; in the child each
+ * transport gets a fresh share and an empty pool. The parent's handles and
+ * share are abandoned in the child, not cleaned up: cleanup could send a TLS
+ * close_notify on the parent's sessions. */
+static void fork_prepare(void) {
+  pthread_mutex_lock(&all_lock);
+  for (struct mu_http *h = all; h; h = h->next) {
+    pthread_mutex_lock(&h->pool_lock);
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+      pthread_mutex_lock(&h->share_locks[i]);
+  }
+}
+
+static void fork_parent(void) {
+  for (struct mu_http *h = all; h; h = h->next) {
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+      pthread_mutex_unlock(&h->share_locks[i]);
+    pthread_mutex_unlock(&h->pool_lock);
+  }
+  pthread_mutex_unlock(&all_lock);
+}
+
+static CURLSH *share_new(struct mu_http *h);
+
+static void fork_child(void) {
+  for (struct mu_http *h = all; h; h = h->next) {
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+      pthread_mutex_unlock(&h->share_locks[i]);
+    h->npool = 0;
+    h->share = share_new(h);
+    pthread_mutex_unlock(&h->pool_lock);
+  }
+  pthread_mutex_unlock(&all_lock);
+}
+
+static void global_init(void) {
+  global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (global_rc == CURLE_OK && pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+    global_rc = CURLE_FAILED_INIT;
+}
 
 static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u) {
   (void)c, (void)a;
@@ -65,7 +110,7 @@ int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
     return MMAPURL_E_NOMEM;
   h->opts = *opts;
   h->ca_bundle = opts->ca_bundle ? strdup(opts->ca_bundle) : NULL;
-  h->share = curl_share_init();
+  h->share = share_new(h);
   if (!h->share || (opts->ca_bundle && !h->ca_bundle)) {
     free(h->ca_bundle);
     if (h->share)
@@ -76,19 +121,38 @@ int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
     pthread_mutex_init(&h->share_locks[i], NULL);
   pthread_mutex_init(&h->pool_lock, NULL);
-  curl_share_setopt(h->share, CURLSHOPT_LOCKFUNC, share_lock);
-  curl_share_setopt(h->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-  curl_share_setopt(h->share, CURLSHOPT_USERDATA, h);
-  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(h->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  pthread_mutex_lock(&all_lock);
+  h->next = all;
+  all = h;
+  pthread_mutex_unlock(&all_lock);
   *out = h;
   return 0;
+}
+
+/* A share of connections, DNS and TLS sessions, locked through h. */
+static CURLSH *share_new(struct mu_http *h) {
+  CURLSH *sh = curl_share_init();
+  if (!sh)
+    return NULL;
+  curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
+  curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+  curl_share_setopt(sh, CURLSHOPT_USERDATA, h);
+  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  return sh;
 }
 
 void mu_http_destroy(struct mu_http *h) {
   if (!h)
     return;
+  pthread_mutex_lock(&all_lock);
+  for (struct mu_http **p = &all; *p; p = &(*p)->next)
+    if (*p == h) {
+      *p = h->next;
+      break;
+    }
+  pthread_mutex_unlock(&all_lock);
   for (int i = 0; i < h->npool; i++)
     curl_easy_cleanup(h->pool[i]);
   curl_share_cleanup(h->share);

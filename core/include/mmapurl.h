@@ -79,6 +79,58 @@ MMAPURL_API const char *mmap_s3_errstr(int err);
  */
 MMAPURL_API const char *mmapurl_errdetail(void);
 
+/* ---- Mappings: the whole object, pages fetched on first touch ------------ */
+
+/*
+ * mmap_s3 - map "s3://bucket/key" (or an http:// / https:// URL of a server
+ * that honours Range) read-only, as one contiguous range of *size bytes.
+ *
+ *   size_t sz; int err;
+ *   void *p = mmap_s3("s3://bucket/key", &sz, &err);
+ *   if (p == MAP_FAILED) fprintf(stderr, "%s\n", mmap_s3_errstr(err));
+ *
+ * Nothing is downloaded but the first block (the opening request tells the
+ * size and ETag). Each page is fetched on its first touch, through Linux
+ * userfaultfd, in blocks (MMAPURL_BLOCK_SIZE); sequential access is detected
+ * and read ahead in parallel (up to MMAPURL_READAHEAD_MAX). Memory of all
+ * mappings stays under MMAPURL_CACHE_MAX: older pages are dropped and fetched
+ * again if touched again. Writing to the mapping is a SIGSEGV (PROT_READ).
+ *
+ * When a page cannot be fetched after the retries (network down, object
+ * replaced: every request carries If-Match), the thread touching it gets
+ * SIGBUS, exactly as with a local file's mapping on an I/O error. The
+ * library never aborts and never shows zeros in place of data.
+ *
+ * fork(): the child's mappings keep working (they are re-registered before
+ * fork() returns in the child).
+ *
+ * Returns the address, or MAP_FAILED ((void *)-1) with *err set (a code of
+ * enum mmapurl_error; MMAPURL_E_UFFD_UNAVAILABLE says how to permit
+ * userfaultfd). size and err may be NULL. A 0-byte object gives a valid
+ * address that must not be touched. Thread-safe.
+ */
+MMAPURL_API void *mmap_s3(const char *url, size_t *size, int *err);
+
+/*
+ * munmap_s3 - release a mapping made by mmap_s3 or mmapurl_map; ptr must be
+ * the address they returned. Prompt: does not wait for downloads in flight.
+ * Safe while other threads fault on the mapping: they get SIGBUS, never
+ * zeros and never a hang; touching it afterwards is a SIGSEGV, as after
+ * munmap. Returns 0, or MMAPURL_E_INVALID_ARG for an unknown address.
+ */
+MMAPURL_API int munmap_s3(void *ptr);
+
+/* Per-mapping options; zero fields take the environment's settings. */
+struct mmapurl_map_opts {
+  size_t block_size;    /* fetch unit, a multiple of 4096 (MMAPURL_BLOCK_SIZE) */
+  size_t readahead_max; /* largest readahead window (MMAPURL_READAHEAD_MAX) */
+  int no_readahead;     /* 1: one block per fault, never ahead (random access) */
+};
+
+/* mmap_s3 with options (opts may be NULL). */
+MMAPURL_API void *mmapurl_map(const char *url, const struct mmapurl_map_opts *opts,
+                              size_t *size, int *err);
+
 /* ---- Objects: open once, read any range (pread semantics) ---------------- */
 
 typedef struct mmapurl_object mmapurl_object;

@@ -277,6 +277,19 @@ static int get_block_size(const struct env *e, size_t *out) {
   return 0;
 }
 
+/* A size variable in [min, max], default def; max bounds typos like 64T. */
+static int get_size(const struct env *e, const char *name, uint64_t def, uint64_t min,
+                    uint64_t max, const char *range, size_t *out) {
+  const char *v = env_raw(e, name);
+  uint64_t n = def;
+  if (v && mu_parse_size(v, &n) != 0)
+    return bad_value(name, v, SIZE_HELP);
+  if (n != 0 && (n < min || n > max))
+    return bad_value(name, v, range);
+  *out = (size_t)n;
+  return 0;
+}
+
 /* Credentials, profile and the two shared files. */
 static int parse_aws_identity(struct mu_config *cfg, const struct env *e) {
   const char *profile = env_set(e, "AWS_PROFILE");
@@ -326,9 +339,13 @@ static int parse_mmapurl_modes(struct mu_config *cfg, const struct env *e) {
   return dup_opt(&cfg->stats, stats);
 }
 
-/* Block size, timeouts, backoff and the connection pool. */
+/* Block size, cache, readahead, timeouts, backoff and the connection pool. */
 static int parse_mmapurl_tuning(struct mu_config *cfg, const struct env *e) {
   MU_TRY(get_block_size(e, &cfg->block_size));
+  MU_TRY(get_size(e, "MMAPURL_CACHE_MAX", (uint64_t)1 << 30, (uint64_t)1 << 20,
+                  (uint64_t)1 << 40, "must be 0 (no limit) or from 1M to 1T", &cfg->cache_max));
+  MU_TRY(get_size(e, "MMAPURL_READAHEAD_MAX", (uint64_t)8 << 20, 0, (uint64_t)1 << 30,
+                  "must be at most 1G (0: no readahead)", &cfg->readahead_max));
   MU_TRY(get_duration(e, "MMAPURL_CONNECT_TIMEOUT", 10000, 0, &cfg->connect_timeout_ms));
   MU_TRY(get_duration(e, "MMAPURL_STALL_TIMEOUT", 30000, 0, &cfg->stall_timeout_ms));
   MU_TRY(get_duration(e, "MMAPURL_RETRY_BASE", 100, 1, &cfg->retry_base_ms));

@@ -30,6 +30,9 @@ struct mu_config {
   int log_level;           /* MMAPURL_LOG, an enum mu_log_level (default warn) */
   char *stats;             /* MMAPURL_STATS: NULL, "1" (stderr) or a .json path */
   size_t block_size;       /* MMAPURL_BLOCK_SIZE: bytes, multiple of 4096 */
+  size_t cache_max;        /* MMAPURL_CACHE_MAX: bytes of all mappings; 0 = no limit */
+  size_t readahead_max;    /* MMAPURL_READAHEAD_MAX: largest readahead window;
+                              0 = no readahead */
   long connect_timeout_ms; /* MMAPURL_CONNECT_TIMEOUT */
   long stall_timeout_ms;   /* MMAPURL_STALL_TIMEOUT: no byte received for this long */
   long retry_base_ms;      /* MMAPURL_RETRY_BASE: first backoff ceiling */

@@ -61,6 +61,8 @@ static void test_defaults(void) {
   CHECK_INT(cfg.addressing, MU_ADDR_AUTO);
   CHECK_INT(cfg.log_level, MU_LOG_WARN);
   CHECK_INT(cfg.block_size, 65536);
+  CHECK_INT(cfg.cache_max, 1 << 30);
+  CHECK_INT(cfg.readahead_max, 8 << 20);
   CHECK_INT(cfg.connect_timeout_ms, 10000);
   CHECK_INT(cfg.stall_timeout_ms, 30000);
   CHECK_INT(cfg.retry_base_ms, 100);
@@ -257,6 +259,28 @@ static void test_block_size(void) {
   check_invalid("MMAPURL_BLOCK_SIZE", "0");
 }
 
+/* MMAPURL_CACHE_MAX and MMAPURL_READAHEAD_MAX: sizes, 0, bounds. */
+static void test_cache_and_readahead(void) {
+  struct mu_config cfg;
+  CHECK_INT(parse1(&cfg, "MMAPURL_CACHE_MAX", "64M"), 0);
+  CHECK_INT(cfg.cache_max, 64 << 20);
+  mu_config_free(&cfg);
+  CHECK_INT(parse1(&cfg, "MMAPURL_CACHE_MAX", "0"), 0);   /* no limit */
+  CHECK_INT(cfg.cache_max, 0);
+  mu_config_free(&cfg);
+  check_invalid("MMAPURL_CACHE_MAX", "512K");               /* too small to work */
+  CHECK(strstr(mu_err_detail(), "MMAPURL_CACHE_MAX=\"512K\"") != NULL);
+  check_invalid("MMAPURL_CACHE_MAX", "2T");
+  check_invalid("MMAPURL_CACHE_MAX", "lots");
+  CHECK_INT(parse1(&cfg, "MMAPURL_READAHEAD_MAX", "32M"), 0);
+  CHECK_INT(cfg.readahead_max, 32 << 20);
+  mu_config_free(&cfg);
+  CHECK_INT(parse1(&cfg, "MMAPURL_READAHEAD_MAX", "0"), 0); /* random access only */
+  CHECK_INT(cfg.readahead_max, 0);
+  mu_config_free(&cfg);
+  check_invalid("MMAPURL_READAHEAD_MAX", "2G");
+}
+
 /* Durations of the four timing variables, and refusals. */
 static void test_durations(void) {
   struct kv env[] = {{"MMAPURL_CONNECT_TIMEOUT", "250ms"}, {"MMAPURL_STALL_TIMEOUT", "2"},
@@ -403,6 +427,7 @@ int main(void) {
   test_modes();
   test_stats();
   test_block_size();
+  test_cache_and_readahead();
   test_durations();
   test_detail_quoting();
   test_parse_size();

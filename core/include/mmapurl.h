@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h> /* MAP_FAILED, which mmap_s3 returns on failure */
 
 #ifdef __cplusplus
 extern "C" {

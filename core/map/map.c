@@ -99,6 +99,15 @@ void mu_map_stats(const struct mu_map *m, struct mu_map_stats *out) {
   mu_region_stats((struct mu_map *)m, out);
 }
 
+int mu_map_advise(struct mu_map *m, uint64_t off, uint64_t len, enum mu_map_advice advice) {
+  if (!m)
+    return mu_fail(MMAPURL_E_INVALID_ARG, "mu_map_advise: mapping is NULL");
+  if ((unsigned)advice > (unsigned)MU_MAP_DONTNEED) /* negative ones too */
+    return mu_fail(MMAPURL_E_INVALID_ARG, "mu_map_advise: unknown advice %d", (int)advice);
+  mu_region_advise(m, off, len, (int)advice);
+  return 0;
+}
+
 void mu_map_close(struct mu_map *m) {
   if (m)
     mu_region_close(m);

@@ -84,6 +84,32 @@ void mu_map_stats(const struct mu_map *m, struct mu_map_stats *out);
  */
 void mu_map_close(struct mu_map *m);
 
+/* Access advice for a mapping, as madvise(2) for ours. */
+enum mu_map_advice {
+  MU_MAP_NORMAL = 0,     /* the default adaptive readahead */
+  MU_MAP_SEQUENTIAL = 1, /* the first fault plans a full window, no ramp */
+  MU_MAP_RANDOM = 2,     /* no readahead: one block per fault */
+  MU_MAP_WILLNEED = 3,   /* fetch the range's blocks now, in the background */
+  MU_MAP_DONTNEED = 4    /* drop the range's installed pages */
+};
+
+/*
+ * mu_map_advise - advise how [off, off+len) of m will be used (bytes,
+ * clipped to the size; the range is widened to whole blocks, the unit a
+ * mapping fetches and drops). NORMAL, SEQUENTIAL and RANDOM set the
+ * readahead mode of the whole mapping (off/len ignored) until the next such
+ * call; with opts.readahead_max below the block size, SEQUENTIAL does not
+ * enable readahead. WILLNEED queues fetches of the range's absent blocks as
+ * readahead and returns at once: counted in the budget, never fetching a
+ * block twice; with a cache max, only as many blocks as fit below its
+ * eviction watermark (3/4 of max) now; the others are fetched on touch.
+ * DONTNEED drops the range's installed pages (MADV_DONTNEED; fetched again
+ * on their next touch) and their bytes leave the budget; blocks in flight,
+ * held back or failed are left as they are. Never blocks on I/O. Returns 0,
+ * or MMAPURL_E_INVALID_ARG (m NULL, advice unknown).
+ */
+int mu_map_advise(struct mu_map *m, uint64_t off, uint64_t len, enum mu_map_advice advice);
+
 /* The userfaultfd mode in use ("syscall", "device", "user-mode-only" or
  * "none" before the first successful open). Under user-mode-only a fault
  * taken inside a syscall (write(fd, addr, n)) fails with EFAULT. */

@@ -5,6 +5,9 @@
  * (parked) so the reader's first touch of it is seen: that touch plans the
  * next window, twice as large (up to ra_max), while the reader still has the
  * rest of the current one to read. A miss anywhere else resets the window.
+ * Advice (mu_map_advise) changes the mode: SEQUENTIAL plans a full window on
+ * every miss and marker (no ramp, no reset), RANDOM plans nothing; WILLNEED
+ * queues a range through the same claim path as a window.
  * Runs under the mapping's lock, on the fault reader or a worker; must never
  * do I/O or claim a block that is not absent (region.c enforces it).
  */
@@ -45,22 +48,33 @@ static void plan(struct mu_map *m, size_t start, size_t win) {
   m->ra_marker = MU_NONE;
 }
 
-/* The next window: double, up to ra_max and an eighth of the budget (two
+/* The full window: ra_max, and at most an eighth of the budget (two
  * windows can be in flight: the budget keeps a quarter for them). */
-static size_t grow(const struct mu_map *m) {
-  size_t win = m->ra_win ? m->ra_win * 2 : RA_INITIAL;
+static size_t full_window(const struct mu_map *m) {
   size_t limit = m->ra_max, budget = mu_budget_max() / 8 / m->block;
   if (mu_budget_max() && budget < limit)
     limit = budget ? budget : 1;
+  return limit;
+}
+
+/* The next window: double up to the full one; SEQUENTIAL: the full one. */
+static size_t grow(const struct mu_map *m) {
+  size_t limit = full_window(m);
+  if (m->ra_mode == MU_MAP_SEQUENTIAL)
+    return limit;
+  size_t win = m->ra_win ? m->ra_win * 2 : RA_INITIAL;
   return win < limit ? win : limit;
 }
 
+/* Whether this mapping reads ahead at all (opts and advice). */
+static int enabled(const struct mu_map *m) { return m->ra_max != 0 && m->ra_mode != MU_MAP_RANDOM; }
+
 void mu_ra_on_miss(struct mu_map *m, size_t b) {
-  if (m->ra_max == 0)
+  if (!enabled(m))
     return;
   int sequential = m->ra_last != MU_NONE && b == m->ra_last + 1;
   m->ra_last = b;
-  if (!sequential) {
+  if (!sequential && m->ra_mode != MU_MAP_SEQUENTIAL) {
     m->ra_win = 0; /* a jump: back to fetching single blocks */
     m->ra_marker = MU_NONE;
     return;
@@ -69,8 +83,43 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
 }
 
 void mu_ra_on_marker(struct mu_map *m, size_t b) {
-  if (m->ra_max == 0 || b != m->ra_marker)
+  if (!enabled(m) || b != m->ra_marker)
     return;
   m->ra_last = b;
   plan(m, m->ra_next, grow(m));
+}
+
+/* Under lock. RANDOM forgets the window and installs a held-back marker
+ * (nothing will plan from it); blocks already queued still land. */
+void mu_ra_set_mode(struct mu_map *m, int mode) {
+  m->ra_mode = mode;
+  if (mode != MU_MAP_RANDOM)
+    return;
+  m->ra_win = 0;
+  m->ra_last = m->ra_marker = MU_NONE;
+  mu_region_unpark(m);
+}
+
+/* Blocks WILLNEED may claim now: any number without a budget; with one,
+ * what fits below the eviction watermark (3/4 of max), so advice never
+ * eats the quarter kept for the readahead windows in flight. */
+static size_t willneed_room(const struct mu_map *m) {
+  size_t max = mu_budget_max(), used = mu_budget_used();
+  size_t high = max - max / 4;
+  if (max == 0)
+    return SIZE_MAX;
+  return used < high ? (high - used) / m->block : 0;
+}
+
+/* Under lock: the same claim path as a window (never a block twice), in
+ * pieces sized as a full window's so the workers share a large range. */
+void mu_ra_willneed(struct mu_map *m, size_t from, size_t to) {
+  size_t room = willneed_room(m), end = from;
+  for (; end < to && room > 0; end++)
+    if ((m->state[end] & MU_BLK_STATE) == MU_BLK_ABSENT)
+      room--;
+  size_t win = full_window(m);
+  if (win == 0 || win > end - from)
+    win = end - from;
+  mu_region_queue_range(m, from, end, chunk_for(win));
 }

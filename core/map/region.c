@@ -5,8 +5,10 @@
  * Threads and locks: `m->lock` guards the block states, the fetch list, the
  * parked block, the readahead state, the stats, `closing` and `refs`. The
  * reader takes it per fault, a worker once per finished fetch (installing
- * under it, a memory copy), the closer once. The source's fetch runs with no
- * lock held. Lock order: registry (reader.c) -> m->lock -> pool (workers.c).
+ * under it, a memory copy), the closer once, an advising thread once per
+ * mu_map_advise (claiming fetches or dropping pages, never waiting). The
+ * source's fetch runs with no lock held.
+ * Lock order: registry (reader.c) -> m->lock -> pool (workers.c).
  *
  * Must never: install bytes into a closing mapping (the address may be
  * reused), fetch a block that is not absent, leave a faulting thread blocked
@@ -480,21 +482,77 @@ int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *op
   return 0;
 }
 
+/* Under lock: drop the pages of count installed blocks from b (one
+ * madvise); they become absent and leave the budget. 1, or 0 if madvise
+ * failed (they stay installed). The caller checked they are present. */
+static int drop_blocks(struct mu_map *m, size_t b, size_t count) {
+  if (madvise(m->addr + b * m->block, span_bytes(m, b, count), MADV_DONTNEED) != 0) {
+    MU_ERROR("map: madvise(MADV_DONTNEED): %s", strerror(errno));
+    return 0;
+  }
+  for (size_t i = b; i < b + count; i++) {
+    set_st(m, i, MU_BLK_ABSENT);
+    unaccount(m, i);
+  }
+  return 1;
+}
+
 int mu_region_evict(struct mu_map *m, size_t b) {
   pthread_mutex_lock(&m->lock);
-  int drop = !m->closing && b < m->nblocks && st(m, b) == MU_BLK_PRESENT;
-  if (drop) {
-    if (madvise(m->addr + b * m->block, span_bytes(m, b, 1), MADV_DONTNEED) == 0) {
-      set_st(m, b, MU_BLK_ABSENT);
-      unaccount(m, b);
-      m->stats.evictions++;
-    } else {
-      MU_ERROR("map: madvise(MADV_DONTNEED): %s", strerror(errno));
-      drop = 0;
-    }
-  }
+  int drop = !m->closing && b < m->nblocks && st(m, b) == MU_BLK_PRESENT && drop_blocks(m, b, 1);
+  if (drop)
+    m->stats.evictions++;
   pthread_mutex_unlock(&m->lock);
   return drop;
+}
+
+/* Under lock, advice DONTNEED: drop each run of installed blocks in
+ * [from, to); in-flight, parked (held back, no pages) and failed blocks
+ * stay. Stale eviction candidates are harmless: eviction re-checks. */
+static void dontneed(struct mu_map *m, size_t from, size_t to) {
+  size_t i = from;
+  while (i < to) {
+    if (st(m, i) != MU_BLK_PRESENT) {
+      i++;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < to && st(m, j) == MU_BLK_PRESENT)
+      j++;
+    drop_blocks(m, i, j - i);
+    i = j;
+  }
+}
+
+/* The blocks overlapping [off, off+len) clipped to the size: [*from, *to).
+ * 0 if the range is empty there. */
+static int advice_blocks(const struct mu_map *m, uint64_t off, uint64_t len, size_t *from,
+                         size_t *to) {
+  uint64_t size = m->src.size;
+  if (off >= size || len == 0)
+    return 0;
+  uint64_t end = len < size - off ? off + len : size;
+  *from = (size_t)(off / m->block);
+  *to = (size_t)((end + m->block - 1) / m->block);
+  return 1;
+}
+
+void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice) {
+  size_t from = 0, to = 0;
+  int any = advice_blocks(m, off, len, &from, &to);
+  pthread_mutex_lock(&m->lock); /* held as briefly as a fault's: no I/O, no waiting */
+  if (m->closing) {
+    /* a mapping being closed takes no advice */
+  } else if (advice == MU_MAP_WILLNEED) {
+    if (any)
+      mu_ra_willneed(m, from, to);
+  } else if (advice == MU_MAP_DONTNEED) {
+    if (any)
+      dontneed(m, from, to);
+  } else {
+    mu_ra_set_mode(m, advice);
+  }
+  pthread_mutex_unlock(&m->lock);
 }
 
 void mu_region_stats(struct mu_map *m, struct mu_map_stats *out) {

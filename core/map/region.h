@@ -67,6 +67,7 @@ struct mu_map {
   /* Readahead (readahead.c): last demand miss, current window size, first
    * block after the last planned window, the marker block. */
   size_t ra_last, ra_win, ra_next, ra_marker;
+  int ra_mode;         /* MU_MAP_NORMAL, _SEQUENTIAL or _RANDOM (advice) */
   char *parked;        /* one block's bytes held back (the marker) */
   size_t parked_block; /* MU_NONE when `parked` is free */
 };
@@ -93,11 +94,18 @@ void mu_region_queue_range(struct mu_map *m, size_t from, size_t to, size_t chun
 int mu_region_evict(struct mu_map *m, size_t b);
 /* Under lock: install the parked block (if any) as a present block. */
 void mu_region_unpark(struct mu_map *m);
+/* mu_map_advise's contract, advice already validated; takes m's lock. */
+void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice);
 
 /* readahead.c, all under lock. A demand miss at block b (a fetch for b was
  * just queued): detect sequential access, plan the next window. */
 void mu_ra_on_miss(struct mu_map *m, size_t b);
 /* The reader reached the marker block b: plan the next (doubled) window. */
 void mu_ra_on_marker(struct mu_map *m, size_t b);
+/* Advice NORMAL, SEQUENTIAL or RANDOM: the mapping's readahead mode. */
+void mu_ra_set_mode(struct mu_map *m, int mode);
+/* Advice WILLNEED: queue the absent blocks of [from, to) as readahead,
+ * as many as the budget has room for. */
+void mu_ra_willneed(struct mu_map *m, size_t from, size_t to);
 
 #endif

@@ -6,7 +6,7 @@ Run with Debian's /usr/bin/python3 (python3-botocore). Listens on 127.0.0.1 only
     s3_test_endpoint.py (--upstream http://127.0.0.1:PORT | --root DIR)
         [--port N (0: any free port)] [--port-file F] [--pid-file F]
         [--verify-secret SECRET] [--access-key S3RVER] [--allow-anonymous]
-        [--region REGION] [--verbose]
+        [--region REGION] [--tls-cert FILE --tls-key FILE] [--verbose]
 
 Signature verification (--verify-secret): every request with an Authorization
 header is re-signed with botocore's S3SigV4Auth over the request as received
@@ -32,6 +32,14 @@ Serving:
                   "replace"), Last-Modified, If-Match (412), If-None-Match
                   (304), 404 NoSuchKey/NoSuchBucket; HEAD /<bucket>. Nothing else.
 
+TLS (--tls-cert FILE --tls-key FILE, PEM): the listening socket speaks
+HTTPS instead of HTTP (server side only, no client certificates), for object
+and control requests alike; HTTP/1.1 keep-alive as without TLS. The handshake
+runs in the connection's thread; a failed one (e.g. the client rejects the
+certificate) closes that connection, is logged to stderr and counted in
+"tls_handshake_failures". The certificate file may hold the chain after the
+leaf.
+
 Control (no authentication):
   POST /__fault  JSON, queued; each applies to the next `count` (default 1,
                  -1 = until reset) object requests with method `method`
@@ -53,7 +61,7 @@ Control (no authentication):
   POST /__reset  clears faults, replacements and statistics
   GET  /__stats  {"requests","object_gets","bytes_sent","ranges" (Range header
                  or null of the last 1000 object GETs),"statuses","faults_fired",
-                 "signature_failures","armed"}
+                 "signature_failures","tls_handshake_failures","armed"}
 """
 
 import argparse
@@ -65,6 +73,7 @@ import http.server
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -115,7 +124,7 @@ class State:
             "requests": 0, "object_gets": 0, "bytes_sent": 0,
             "ranges": collections.deque(maxlen=1000),
             "statuses": collections.Counter(), "faults_fired": 0,
-            "signature_failures": 0,
+            "signature_failures": 0, "tls_handshake_failures": 0,
         }
 
     def take_fault(self, method, objkey):
@@ -683,6 +692,27 @@ class Server(http.server.ThreadingHTTPServer):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return sock, addr
 
+    tls_context = None
+
+    def finish_request(self, request, client_address):
+        # With TLS, the handshake happens here, in the connection's thread,
+        # so a slow or failing client never holds up accept().
+        if self.tls_context is None:
+            return super().finish_request(request, client_address)
+        try:
+            conn = self.tls_context.wrap_socket(request, server_side=True)
+        except OSError as exc:   # ssl.SSLError included
+            with self.state.lock:
+                self.state.stats["tls_handshake_failures"] += 1
+            sys.stderr.write("s3_test_endpoint: TLS handshake with %s:%d failed: %s\n"
+                             % (client_address[0], client_address[1], exc))
+            sys.stderr.flush()
+            return None
+        try:
+            return super().finish_request(conn, client_address)
+        finally:
+            conn.close()
+
 
 def write_atomic(path, text):
     tmp = f"{path}.tmp{os.getpid()}"
@@ -706,8 +736,14 @@ def main():
     parser.add_argument("--fix-empty-range", action="store_true",
                         help="proxy: answer upstream's 206 for a Range on a "
                         "0-byte object (s3rver's bug) with S3's 416")
+    parser.add_argument("--tls-cert", metavar="FILE",
+                        help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", metavar="FILE",
+                        help="the PEM private key of --tls-cert")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     if args.upstream:
         host = urllib.parse.urlsplit(args.upstream).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):
@@ -717,12 +753,16 @@ def main():
 
     server = Server(("127.0.0.1", args.port), Handler)
     server.state = State(args)
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        server.tls_context = ctx
     if args.pid_file:
         write_atomic(args.pid_file, f"{os.getpid()}\n")
     if args.port_file:
         write_atomic(args.port_file, f"{server.server_address[1]}\n")
-    sys.stderr.write("s3_test_endpoint: listening on 127.0.0.1:%d (%s)\n" % (
-        server.server_address[1],
+    sys.stderr.write("s3_test_endpoint: listening on %s://127.0.0.1:%d (%s)\n" % (
+        "https" if args.tls_cert else "http", server.server_address[1],
         f"proxy to {args.upstream}" if args.upstream else f"origin {args.root}"))
     sys.stderr.flush()
     try:

@@ -123,6 +123,22 @@ void *mmap_s3(const char *url, size_t *size, int *err) {
   return mmapurl_map(url, NULL, size, err);
 }
 
+int mmapurl_advise(void *addr, size_t off, size_t len, int advice) {
+  mu_err_clear();
+  int rc = MMAPURL_E_INVALID_ARG;
+  /* Under the registry lock, so a concurrent munmap_s3 cannot free it. */
+  pthread_mutex_lock(&reg.lock);
+  for (size_t i = 0; i < reg.n; i++)
+    if (mu_map_addr(reg.maps[i]) == addr) {
+      rc = mu_map_advise(reg.maps[i], off, len, (enum mu_map_advice)advice);
+      break;
+    }
+  pthread_mutex_unlock(&reg.lock);
+  if (rc)
+    return mu_fail(rc, "mmapurl_advise(%p, advice %d): unknown mapping or advice", addr, advice);
+  return 0;
+}
+
 int munmap_s3(void *ptr) {
   mu_err_clear();
   struct mu_map *m = ptr && ptr != MAP_FAILED ? reg_take(ptr) : NULL;

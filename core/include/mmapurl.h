@@ -132,6 +132,24 @@ struct mmapurl_map_opts {
 MMAPURL_API void *mmapurl_map(const char *url, const struct mmapurl_map_opts *opts,
                               size_t *size, int *err);
 
+/* Access advice for mmapurl_advise, like madvise(2)'s. */
+enum mmapurl_advice {
+  MMAPURL_ADV_NORMAL = 0,     /* adaptive readahead (the default) */
+  MMAPURL_ADV_SEQUENTIAL = 1, /* read ahead at the full window from the first fault */
+  MMAPURL_ADV_RANDOM = 2,     /* no readahead: one block per fault */
+  MMAPURL_ADV_WILLNEED = 3,   /* fetch the range now, in the background */
+  MMAPURL_ADV_DONTNEED = 4    /* drop the range's pages (fetched again if touched) */
+};
+
+/*
+ * mmapurl_advise - advise how [off, off+len) of the mapping at addr (as
+ * returned by mmap_s3 / mmapurl_map) will be used. NORMAL, SEQUENTIAL and
+ * RANDOM apply to the whole mapping; WILLNEED and DONTNEED to whole blocks
+ * overlapping the range (clipped to the object). Never blocks on the
+ * network. Returns 0 or MMAPURL_E_INVALID_ARG (unknown address or advice).
+ */
+MMAPURL_API int mmapurl_advise(void *addr, size_t off, size_t len, int advice);
+
 /* ---- Objects: open once, read any range (pread semantics) ---------------- */
 
 typedef struct mmapurl_object mmapurl_object;

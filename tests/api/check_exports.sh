@@ -8,7 +8,7 @@ bad=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' \
 if [ -n "$bad" ]; then
   echo "unexpected exported symbols:"; echo "$bad"; exit 1
 fi
-for sym in mmap_s3 munmap_s3 mmapurl_map mmap_s3_errstr mmapurl_errdetail mmapurl_object_open mmapurl_object_read \
+for sym in mmap_s3 munmap_s3 mmapurl_map mmapurl_advise mmap_s3_errstr mmapurl_errdetail mmapurl_object_open mmapurl_object_read \
            mmapurl_object_close mmapurl_object_size mmapurl_object_etag mmapurl_stats_get; do
   nm -D --defined-only "$lib" | grep -qw "$sym" || { echo "missing export: $sym"; exit 1; }
 done

@@ -1,0 +1,79 @@
+/* test_mmap_advise - mmapurl_advise on a real mapping: RANDOM turns
+ * readahead off, WILLNEED fetches ahead so a later scan takes no fault and
+ * no download, DONTNEED drops pages that come back right on the next touch,
+ * and bad arguments are refused.
+ * usage: test_mmap_advise MANIFEST */
+#include <time.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#define KEY "size-5MiB"
+
+/* Sum of bytes, touching every page of p[0..n). */
+static unsigned long scan(const unsigned char *p, size_t n, const unsigned char *want) {
+  unsigned long bad = 0;
+  for (size_t i = 0; i < n; i += 4096)
+    bad += p[i] != want[i];
+  return bad;
+}
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return 2;
+  static struct tl_manifest m;
+  tl_manifest_load(argv[1], &m);
+  const struct tl_object *o = tl_find(&m, KEY);
+  unsigned char *want = tl_read_file(o->path, o->size);
+  size_t sz;
+  int err;
+  unsigned char *p = mmap_s3("s3://" TL_BUCKET "/" KEY, &sz, &err);
+  tl_explain("mmap_s3", err);
+  if (p == MAP_FAILED)
+    return check_done() ? check_done() : 1;
+  CHECK_INT(sz, o->size);
+  struct mmapurl_stats a, b;
+
+  /* RANDOM: a sequential scan of the first MiB takes one request per block */
+  CHECK_INT(mmapurl_advise(p, 0, sz, MMAPURL_ADV_RANDOM), 0);
+  mmapurl_stats_get(&a);
+  CHECK_INT(scan(p, 1 << 20, want), 0);
+  mmapurl_stats_get(&b);
+  CHECK_INT(b.requests - a.requests, (1 << 20) / 65536 - 1);   /* block 0 came with the open */
+
+  /* WILLNEED: the rest arrives without faults; a later scan downloads nothing */
+  CHECK_INT(mmapurl_advise(p, 1 << 20, sz - (1 << 20), MMAPURL_ADV_WILLNEED), 0);
+  for (int i = 0; i < 500; i++) {
+    mmapurl_stats_get(&a);
+    if (a.bytes_downloaded - b.bytes_downloaded >= sz - (1 << 20))
+      break;
+    sleep_ms(10);
+  }
+  sleep_ms(50);   /* let the last install finish after its bytes arrived */
+  mmapurl_stats_get(&a);
+  CHECK_INT(scan(p + (1 << 20), sz - (1 << 20), want + (1 << 20)), 0);
+  mmapurl_stats_get(&b);
+  CHECK_INT(b.requests - a.requests, 0);
+  CHECK_INT(b.bytes_downloaded - a.bytes_downloaded, 0);
+
+  /* DONTNEED: dropped pages are fetched again, with the right bytes */
+  CHECK_INT(mmapurl_advise(p, 2 << 20, 1 << 20, MMAPURL_ADV_DONTNEED), 0);
+  mmapurl_stats_get(&a);
+  CHECK_INT(scan(p + (2 << 20), 1 << 20, want + (2 << 20)), 0);
+  mmapurl_stats_get(&b);
+  CHECK(b.faults - a.faults >= 16);
+  CHECK(b.bytes_downloaded - a.bytes_downloaded >= 1 << 20);
+
+  /* bad arguments */
+  CHECK_INT(mmapurl_advise(p, 0, sz, 99), MMAPURL_E_INVALID_ARG);
+  CHECK_INT(mmapurl_advise(want, 0, 1, MMAPURL_ADV_NORMAL), MMAPURL_E_INVALID_ARG);
+  CHECK_INT(munmap_s3(p), 0);
+  CHECK_INT(mmapurl_advise(p, 0, 1, MMAPURL_ADV_NORMAL), MMAPURL_E_INVALID_ARG);
+  free(want);
+  return check_done();
+}

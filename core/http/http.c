@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "http/headers.h"
 #include "mmapurl.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -187,32 +187,6 @@ static void handle_put(struct mu_http *h, CURL *c) {
     curl_easy_cleanup(c);
 }
 
-/* Copy a header value (trimmed) into out[cap]. */
-static void header_value(const char *v, size_t n, char *out, size_t cap) {
-  while (n && (*v == ' ' || *v == '\t'))
-    v++, n--;
-  while (n && (v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
-    n--;
-  if (n >= cap)
-    n = cap - 1;
-  memcpy(out, v, n);
-  out[n] = '\0';
-}
-
-/* "bytes a-b/total" or "bytes *\/total" into the response. */
-static void parse_content_range(const char *v, struct mu_http_response *rs) {
-  unsigned long long a, b, t;
-  char star;
-  if (sscanf(v, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && a <= b && b < t) {
-    rs->has_range = 1, rs->range_first = a, rs->range_last = b;
-    rs->has_total = 1, rs->total = t;
-  } else if (sscanf(v, "bytes %llu-%llu/%llu", &a, &b, &t) == 3 && t == 0) {
-    rs->has_total = 1, rs->total = 0;   /* "bytes 0-0/0": an empty object */
-  } else if (sscanf(v, "bytes %c/%llu", &star, &t) == 2 && star == '*') {
-    rs->has_total = 1, rs->total = t;
-  }
-}
-
 /* At the blank line ending the headers. A 206 whose Content-Range says the
  * object has 0 bytes ("bytes 0-0/0", as s3rver sends for empty objects,
  * promising a body byte it never sends) is taken for what it says: size 0,
@@ -228,40 +202,8 @@ static size_t end_of_headers(struct xfer *x, size_t n) {
 
 static size_t on_header(char *data, size_t size, size_t nitems, void *ud) {
   struct xfer *x = ud;
-  struct mu_http_response *rs = x->rs;
   size_t n = size * nitems;
-  char val[128];
-  const char *colon = memchr(data, ':', n);
-  if (n > 5 && strncmp(data, "HTTP/", 5) == 0) {
-    const char *sp = memchr(data, ' ', n);
-    rs->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-    rs->has_range = rs->has_total = 0;
-    rs->etag[0] = rs->bucket_region[0] = '\0';
-    return n;
-  }
-  if (!colon)
-    return end_of_headers(x, n);
-  size_t klen = (size_t)(colon - data);
-#define IS(name) (klen == sizeof(name) - 1 && strncasecmp(data, name, klen) == 0)
-  const char *v = colon + 1;
-  size_t vlen = n - klen - 1;
-  if (IS("Content-Range")) {
-    header_value(v, vlen, val, sizeof val);
-    parse_content_range(val, rs);
-  } else if (IS("Content-Length") && rs->status == 200 && !rs->has_total) {
-    header_value(v, vlen, val, sizeof val);
-    rs->has_total = 1, rs->total = strtoull(val, NULL, 10);
-  } else if (IS("ETag")) {
-    header_value(v, vlen, rs->etag, sizeof rs->etag);
-  } else if (IS("Last-Modified")) {
-    header_value(v, vlen, rs->last_modified, sizeof rs->last_modified);
-  } else if (IS("x-amz-bucket-region")) {
-    header_value(v, vlen, rs->bucket_region, sizeof rs->bucket_region);
-  } else if (IS("x-amz-request-id")) {
-    header_value(v, vlen, rs->request_id, sizeof rs->request_id);
-  }
-#undef IS
-  return n;
+  return mu_http_parse_header(data, n, x->rs) ? end_of_headers(x, n) : n;
 }
 
 /* Body of a non-2xx answer: keep the first MU_HTTP_ERRBODY_MAX bytes. */

@@ -287,8 +287,17 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud) {
   return st == 206 ? body_partial(x, data, n) : body_ignored_range(x, data, n);
 }
 
+/* Whether a failed TLS connect was the connection dying under the handshake
+ * (reset, or closed: OpenSSL's SSL_ERROR_SYSCALL / unexpected EOF), which
+ * another attempt may get past, rather than TLS refusing the peer (bad chain,
+ * bad signature, no common cipher), which it will not. libcurl gives both
+ * the same code; the socket's errno and OpenSSL's reason tell them apart. */
+static int handshake_dropped(long os_errno, const char *msg) {
+  return os_errno != 0 || strstr(msg, "SSL_ERROR_SYSCALL") || strstr(msg, "unexpected eof");
+}
+
 /* The transport outcome of a finished transfer, as an MMAPURL_E_* code. */
-static int map_curl(CURLcode cc, const struct xfer *x) {
+static int map_curl(CURLcode cc, const struct xfer *x, long os_errno, const char *msg) {
   if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && x->done_early))
     return 0;
   if (cc == CURLE_WRITE_ERROR && x->bad_range)
@@ -299,6 +308,7 @@ static int map_curl(CURLcode cc, const struct xfer *x) {
   case CURLE_OUT_OF_MEMORY:
     return MMAPURL_E_NOMEM;
   case CURLE_SSL_CONNECT_ERROR:
+    return handshake_dropped(os_errno, msg) ? MMAPURL_E_NETWORK : MMAPURL_E_TLS;
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CACERT_BADFILE:
   case CURLE_SSL_CERTPROBLEM:
@@ -392,11 +402,13 @@ int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
   CURLcode cc = curl_easy_perform(c);
   rs->curl_code = (int)cc;
   snprintf(rs->curl_error, sizeof rs->curl_error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+  long os_errno = 0;
+  curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
   curl_slist_free_all(hdrs);
   handle_put(h, c);
   MU_DEBUG("%s %s -> %ld (%s, %zu bytes)", rq->method, rq->url, rs->status,
            cc == CURLE_OK ? "ok" : rs->curl_error, rs->received);
-  int rc = map_curl(cc, &x);
+  int rc = map_curl(cc, &x, os_errno, rs->curl_error);
   if (rc == 0 && rq->ranged && rs->status == 206 && rs->has_range &&
       rs->received != rs->range_last - rs->range_first + 1)
     rc = MMAPURL_E_NETWORK;   /* body shorter than its Content-Range */

@@ -58,6 +58,10 @@ Control (no authentication):
     {"action":"replace","key":"bucket/key"}  origin only, immediate: the
                  object gets a new ETag and Last-Modified, so If-Match with the
                  old ETag answers 412 from now on
+    {"action":"tls_reset","count":1}  TLS only: the next `count` new
+                 connections read the ClientHello, then RST (SO_LINGER 0) in
+                 the middle of the handshake; "tls_close": a clean close (FIN)
+                 instead. Not tied to a method or key.
   POST /__reset  clears faults, replacements and statistics
   GET  /__stats  {"requests","object_gets","bytes_sent","ranges" (Range header
                  or null of the last 1000 object GETs),"statuses","faults_fired",
@@ -86,6 +90,7 @@ from botocore.credentials import Credentials
 from botocore.utils import percent_encode
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+HANDSHAKE_FAULTS = ("tls_reset", "tls_close")
 CHUNK = 256 * 1024
 
 
@@ -127,12 +132,16 @@ class State:
             "signature_failures": 0, "tls_handshake_failures": 0,
         }
 
-    def take_fault(self, method, objkey):
+    def take_fault(self, method, objkey, handshake=False):
+        """The next armed request fault for method and objkey, or with
+        handshake=True the next connection (tls_*) fault."""
         with self.lock:
             for fault in self.faults:
-                if fault.get("method", "GET").upper() != method:
+                if (fault["action"] in HANDSHAKE_FAULTS) != handshake:
                     continue
-                if fault.get("key") not in (None, objkey):
+                if not handshake and (
+                        fault.get("method", "GET").upper() != method or
+                        fault.get("key") not in (None, objkey)):
                     continue
                 if fault["count"] > 0:
                     fault["count"] -= 1
@@ -383,8 +392,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 fault = json.loads(body or b"{}")
                 action = fault["action"]
                 if action not in ("status", "reset", "short", "ignore_range",
-                                  "stall", "delay", "redirect_region", "replace"):
+                                  "stall", "delay", "redirect_region", "replace",
+                                  *HANDSHAKE_FAULTS):
                     raise ValueError(f"unknown action {action!r}")
+                if action in HANDSHAKE_FAULTS and not state.args.tls_cert:
+                    raise ValueError(f"{action} needs TLS (--tls-cert)")
                 if action == "replace":
                     if not state.args.root:
                         raise ValueError("replace needs origin mode (--root)")
@@ -699,6 +711,20 @@ class Server(http.server.ThreadingHTTPServer):
         # so a slow or failing client never holds up accept().
         if self.tls_context is None:
             return super().finish_request(request, client_address)
+        fault = self.state.take_fault(None, None, handshake=True)
+        if fault:
+            # The ClientHello arrives, then the connection dies mid-handshake.
+            try:
+                request.recv(65536)
+                if fault["action"] == "tls_reset":
+                    request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+                else:
+                    request.shutdown(socket.SHUT_RDWR)
+                request.close()
+            except OSError:
+                pass
+            return None
         try:
             conn = self.tls_context.wrap_socket(request, server_side=True)
         except OSError as exc:   # ssl.SSLError included

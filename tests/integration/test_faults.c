@@ -2,6 +2,7 @@
  * with the right code, without a crash or a hang, against the fault
  * endpoint (tests/servers/s3_test_endpoint.py in origin mode).
  * usage: test_faults MANIFEST MODE  (modes: see main) */
+#include <pthread.h>
 #include <time.h>
 
 #include "testlib.h"
@@ -152,6 +153,64 @@ static void mode_redirect(void) {
   arm(NULL);
 }
 
+#define STATS_MAX (1 << 20)
+
+static size_t collect(char *p, size_t sz, size_t n, void *u) {
+  char *buf = u;
+  size_t have = strlen(buf), add = sz * n;
+  if (have + add < STATS_MAX) {
+    memcpy(buf + have, p, add);
+    buf[have + add] = '\0';
+  }
+  return sz * n;
+}
+
+/* A number field of the endpoint's GET /__stats JSON, or -1. Each call is
+ * one more connection to the endpoint (curl's own). */
+static long endpoint_stat(const char *field) {
+  static char body[STATS_MAX];
+  char url[512], key[64];
+  body[0] = '\0';
+  snprintf(url, sizeof url, "%s/__stats", getenv("MU_TEST_CONTROL_URL"));
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+  CURLcode cc = curl_easy_perform(c);
+  curl_easy_cleanup(c);
+  snprintf(key, sizeof key, "\"%s\": ", field);
+  const char *p = cc == CURLE_OK ? strstr(body, key) : NULL;
+  return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+static void *reader(void *arg) {
+  mmapurl_object *h = arg;
+  for (int i = 0; i < 50; i++)
+    CHECK_INT(read_check(h, BIG, (uint64_t)i * 70001 + 65536, 4096), 0);
+  return NULL;
+}
+
+/* Keep-alive: 200 reads in a row use one connection; 4 threads at once use
+ * at most 4 (the pool is shared, connections are reused, not re-opened). */
+static void mode_reuse(void) {
+  arm(NULL);   /* also zeroes the endpoint's counters */
+  mmapurl_object *h = open_key(BIG);
+  for (int i = 0; i < 200; i++)
+    CHECK_INT(read_check(h, BIG, (uint64_t)i * 20011 + 65536, 4096), 0);
+  long one = endpoint_stat("connections") - 1;   /* less this stats request's */
+  fprintf(stderr, "201 requests from one thread: %ld connection(s)\n", one);
+  CHECK_INT(one, 1);
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++)
+    pthread_create(&t[i], NULL, reader, h);
+  for (int i = 0; i < 4; i++)
+    pthread_join(t[i], NULL);
+  long four = endpoint_stat("connections") - 2;  /* less the two stats requests' */
+  fprintf(stderr, "then 200 requests from 4 threads: %ld connection(s) in all\n", four);
+  CHECK(four >= 1 && four <= 5);
+  mmapurl_object_close(h);
+}
+
 /* Nothing listening: a network error after the attempts, quickly. */
 static void mode_refused(void) {
   mmapurl_object *h = NULL;
@@ -179,7 +238,8 @@ int main(int argc, char **argv) {
   } modes[] = {{"slowdown", mode_slowdown}, {"reset", mode_reset},
                {"ignore_range", mode_ignore_range}, {"stall", mode_stall},
                {"exhausted", mode_exhausted}, {"replace", mode_replace},
-               {"redirect", mode_redirect}, {"refused", mode_refused}};
+               {"redirect", mode_redirect}, {"refused", mode_refused},
+               {"reuse", mode_reuse}};
   for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
     if (!strcmp(mode, modes[i].name)) {
       modes[i].fn();

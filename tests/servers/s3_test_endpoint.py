@@ -65,7 +65,8 @@ Control (no authentication):
   POST /__reset  clears faults, replacements and statistics
   GET  /__stats  {"requests","object_gets","bytes_sent","ranges" (Range header
                  or null of the last 1000 object GETs),"statuses","faults_fired",
-                 "signature_failures","tls_handshake_failures","armed"}
+                 "signature_failures","tls_handshake_failures","connections"
+                 (TCP connections accepted),"armed"}
 """
 
 import argparse
@@ -130,6 +131,7 @@ class State:
             "ranges": collections.deque(maxlen=1000),
             "statuses": collections.Counter(), "faults_fired": 0,
             "signature_failures": 0, "tls_handshake_failures": 0,
+            "connections": 0,
         }
 
     def take_fault(self, method, objkey, handshake=False):
@@ -702,6 +704,8 @@ class Server(http.server.ThreadingHTTPServer):
         # Nagle plus the client's delayed ACK adds 40 ms to every response.
         sock, addr = super().get_request()
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.state.lock:
+            self.state.stats["connections"] += 1
         return sock, addr
 
     tls_context = None

@@ -101,20 +101,25 @@ static void content_range(const char *v, size_t n, struct mu_http_response *rs) 
 
 static void content_length(const char *v, size_t n, struct mu_http_response *rs) {
   char val[32];
-  uint64_t len;
+  uint64_t len = 0;
   header_value(v, n, val, sizeof val);
-  if (rs->status == 200 && !rs->has_total && mu_parse_u64(val, strlen(val), &len) == strlen(val))
+  size_t vlen = strlen(val);
+  if (rs->status == 200 && !rs->has_total && vlen && mu_parse_u64(val, vlen, &len) == vlen)
     rs->has_total = 1, rs->total = len;
 }
 
 int mu_http_parse_header(const char *line, size_t n, struct mu_http_response *rs) {
+  if ((n == 2 && line[0] == '\r' && line[1] == '\n') || (n == 1 && line[0] == '\n'))
+    return 1;   /* the blank line that ends the headers */
+  if (memchr(line, '\0', n))
+    return 0;   /* a NUL would cut a value short behind our back: ignore the line */
   if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
     status_line(line, n, rs);
     return 0;
   }
   const char *colon = memchr(line, ':', n);
   if (!colon)
-    return n <= 2;   /* "\r\n" or "\n": the end of the headers */
+    return 0;
   size_t klen = (size_t)(colon - line), vlen = n - klen - 1;
   const char *v = colon + 1;
 #define IS(name) (klen == sizeof(name) - 1 && strncasecmp(line, name, klen) == 0)

@@ -14,8 +14,9 @@ struct mu_http_response;
 
 /* One header line as libcurl hands it (n bytes, not NUL-terminated, CRLF
  * included or not). A status line ("HTTP/1.1 206 ...") resets the fields a
- * previous response (100 Continue, a redirect) may have set. Returns 1 for
- * the blank line that ends the headers, else 0. */
+ * previous response (100 Continue, a redirect) may have set. A line with a
+ * NUL byte is ignored. Returns 1 for the blank line that ends the headers
+ * ("\r\n" or "\n"), else 0. */
 int mu_http_parse_header(const char *line, size_t n, struct mu_http_response *rs);
 
 /* A Content-Range value: "bytes FIRST-LAST/TOTAL" (first <= last < total)

@@ -212,7 +212,7 @@ static int mode_hostname(void) {
   const char *ep = getenv("AWS_ENDPOINT_URL_S3");
   const char *colon = strrchr(ep, ':');
   char url[1024];
-  int port = colon ? atoi(colon + 1) : 0;
+  int port = colon ? (int)strtol(colon + 1, NULL, 10) : 0;
   CHECK(port > 0);
   set_bundle("ca.pem");
   snprintf(url, sizeof url, "https://%s:%d", WRONG_HOST, port);

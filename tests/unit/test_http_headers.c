@@ -70,7 +70,29 @@ static void lines(void) {
   CHECK_INT(strlen(rs.etag), sizeof rs.etag - 1);
 }
 
+/* Regressions found by fuzz_headers (reproducers in tests/fuzz/corpus/headers). */
+static void fuzz_findings(void) {
+  struct mu_http_response rs;
+  memset(&rs, 0, sizeof rs);
+  line(&rs, "HTTP/1.1 200 OK\r\n");
+  /* a short line without a colon is not the end of the headers */
+  CHECK_INT(line(&rs, "X\n"), 0);
+  CHECK_INT(line(&rs, "XY"), 0);
+  /* an empty Content-Length tells no size */
+  line(&rs, "Content-Length: \r\n");
+  CHECK_INT(rs.has_total, 0);
+  /* a NUL inside a value does not let a prefix pass for the value */
+  static const char cl[] = "Content-Length: 1048577\0!\r\n";
+  mu_http_parse_header(cl, sizeof cl - 1, &rs);
+  CHECK_INT(rs.has_total, 0);
+  line(&rs, "HTTP/1.1 206 Partial Content\r\n");
+  static const char cr[] = "Content-Range: bytes 0-99/1000\0junk\r\n";
+  mu_http_parse_header(cr, sizeof cr - 1, &rs);
+  CHECK(!rs.has_range && !rs.has_total);
+}
+
 int main(void) {
+  fuzz_findings();
   content_ranges();
   lines();
   return check_done();

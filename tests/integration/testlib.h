@@ -131,6 +131,28 @@ static inline void tl_explain(const char *what, int rc) {
 #include <time.h>
 #include <unistd.h>
 
+/* TL_ASAN: 1 in an AddressSanitizer build (gcc or clang). */
+#if defined(__SANITIZE_ADDRESS__)
+#define TL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TL_ASAN 1
+#endif
+#endif
+#ifndef TL_ASAN
+#define TL_ASAN 0
+#endif
+
+/* Before a fork() in an ASan build: clang 14's ASan allocator has no fork
+ * handler, so a child forked while another thread is inside malloc (such
+ * as the library's fetch threads, started by the first mapping, still
+ * initialising) deadlocks in its first malloc. glibc's malloc has no such
+ * problem: elsewhere this does nothing. */
+static inline void tl_asan_settle_before_fork(void) {
+  if (TL_ASAN)
+    usleep(200 * 1000);
+}
+
 static inline double tl_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -243,7 +265,7 @@ static size_t tl_body_sink(char *p, size_t s, size_t n, void *u) {
  * in "statuses" (0 when absent). -1 if the endpoint did not answer. */
 static inline long long tl_endpoint_stat(const char *name) {
   const char *base = getenv("MU_TEST_CONTROL_URL");
-  char url[512], needle[64];
+  char url[512];
   long long v = -1;
   struct tl_body b = {NULL, 0};
   if (!base || !*base)
@@ -254,6 +276,7 @@ static inline long long tl_endpoint_stat(const char *name) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tl_body_sink);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   if (curl_easy_perform(c) == CURLE_OK && b.p) {
+    char needle[64];
     snprintf(needle, sizeof needle, "\"%s\": ", name);
     const char *at = strstr(b.p, needle);
     v = at ? strtoll(at + strlen(needle), NULL, 10) : 0;
@@ -261,6 +284,48 @@ static inline long long tl_endpoint_stat(const char *name) {
   curl_easy_cleanup(c);
   free(b.p);
   return v;
+}
+
+/* The object GETs the fault endpoint saw since its last /__reset (at most
+ * 1000): their number in *count and the bytes their Range headers asked
+ * for (a GET without Range counts 0 bytes). Recorded when a request
+ * arrives, so, unlike "bytes_sent", never after the client has its answer.
+ * -1 if the endpoint did not answer. */
+static inline long long tl_endpoint_range_bytes(long long *count) {
+  const char *base = getenv("MU_TEST_CONTROL_URL");
+  char url[512];
+  long long total = -1;
+  struct tl_body b = {NULL, 0};
+  *count = -1;
+  if (!base || !*base)
+    return -1;
+  snprintf(url, sizeof url, "%s/__stats", base);
+  CURL *c = curl_easy_init();
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tl_body_sink);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+  const char *at = NULL;
+  if (curl_easy_perform(c) == CURLE_OK && b.p && (at = strstr(b.p, "\"ranges\": ["))) {
+    at += strlen("\"ranges\": [");
+    total = 0;
+    *count = 0;
+    while (*at && *at != ']') {
+      unsigned long long first, last;
+      if (!strncmp(at, "null", 4)) {
+        ++*count;
+        at += 4;
+      } else if (sscanf(at, "\"bytes=%llu-%llu\"", &first, &last) == 2) {
+        ++*count;
+        total += (long long)(last - first + 1);
+        at = strchr(at + 1, '"') + 1;
+      } else {
+        at++;
+      }
+    }
+  }
+  curl_easy_cleanup(c);
+  free(b.p);
+  return total;
 }
 
 /* Wait for child pid at most `seconds`; on timeout kill it (SIGKILL), reap

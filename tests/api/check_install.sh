@@ -14,6 +14,9 @@ test -L "$libdir/libmmapurl.so"
 PKG_CONFIG_PATH="$libdir/pkgconfig" cc -Wall -Werror -o "$tmp/s3cat-pc" "$src/examples/s3cat.c" \
   $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs mmapurl)
 LD_LIBRARY_PATH="$libdir" "$tmp/s3cat-pc" 2>/dev/null && exit 1 || test $? -eq 2
+PKG_CONFIG_PATH="$libdir/pkgconfig" cc -Wall -Werror -o "$tmp/mmap_to_stdout-pc" \
+  "$src/examples/mmap_to_stdout.c" $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs mmapurl)
+LD_LIBRARY_PATH="$libdir" "$tmp/mmap_to_stdout-pc" 2>/dev/null && exit 1 || test $? -eq 2
 # CMake consumer
 cmake -S "$src/tests/api/consumer" -B "$tmp/consumer" -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null
 cmake --build "$tmp/consumer" >/dev/null

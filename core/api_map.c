@@ -66,6 +66,7 @@ static void map_opts(const struct mu_config *cfg, const struct mmapurl_map_opts 
                      struct mu_map_opts *out) {
   out->block_size = o && o->block_size ? o->block_size : cfg->block_size;
   out->readahead_max = o && o->readahead_max ? o->readahead_max : cfg->readahead_max;
+  out->cache_max = o ? o->cache_max : 0;
   /* The mapping layer reads a window smaller than a block as "no readahead". */
   if ((o && o->no_readahead) || out->readahead_max == 0)
     out->readahead_max = 1;

@@ -9,6 +9,7 @@
 #include "http/http.h"
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +23,18 @@
 
 #define POOL_MAX 64
 
+/* A CURLSH (connections, DNS, TLS sessions) and the mutexes it locks with,
+ * one per curl_lock_data. Replaced whole in a forked child. */
+struct share {
+  CURLSH *sh;
+  pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+};
+
 struct mu_http {
   struct mu_http *next;                    /* all transports, for fork handling */
   struct mu_http_opts opts;
   char *ca_bundle;                         /* owned copy of opts.ca_bundle */
-  CURLSH *share;
-  pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+  struct share *share;                     /* the connection cache in use */
   pthread_mutex_t pool_lock;               /* guards pool[] and npool */
   CURL *pool[POOL_MAX];
   int npool;
@@ -49,43 +56,41 @@ static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mu_http *all;
 
 /* fork(): a child must never talk on its parent's keep-alive connections
- * (both would read one socket's stream). Before the fork every transport's
- * locks are taken, so no handle or share is mid-change; in the child each
- * transport gets a fresh share and an empty pool. The parent's handles and
- * share are abandoned in the child, not cleaned up: cleanup could send a TLS
- * close_notify on the parent's sessions. */
+ * (both would read one socket's stream). In the child each transport gets a
+ * fresh share (new connection cache, new mutexes: a parent thread may have
+ * held one of the old ones at the fork) and an empty pool. The parent's
+ * handles and share are abandoned in the child, not cleaned up: cleanup could
+ * send a TLS close_notify on the parent's sessions. The share's own mutexes
+ * are not taken around the fork: libcurl nests them in its own order. */
 static void fork_prepare(void) {
   pthread_mutex_lock(&all_lock);
-  for (struct mu_http *h = all; h; h = h->next) {
+  for (struct mu_http *h = all; h; h = h->next)
     pthread_mutex_lock(&h->pool_lock);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-      pthread_mutex_lock(&h->share_locks[i]);
-  }
 }
 
 static void fork_parent(void) {
-  for (struct mu_http *h = all; h; h = h->next) {
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-      pthread_mutex_unlock(&h->share_locks[i]);
+  for (struct mu_http *h = all; h; h = h->next)
     pthread_mutex_unlock(&h->pool_lock);
-  }
   pthread_mutex_unlock(&all_lock);
 }
 
-static CURLSH *share_new(struct mu_http *h);
+static struct share *share_new(void);
+static void share_free(struct share *s);
 
 static void fork_child(void) {
   for (struct mu_http *h = all; h; h = h->next) {
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-      pthread_mutex_unlock(&h->share_locks[i]);
     h->npool = 0;
-    h->share = share_new(h);
+    h->share = share_new();   /* NULL: no sharing, each handle its own cache */
     pthread_mutex_unlock(&h->pool_lock);
   }
   pthread_mutex_unlock(&all_lock);
 }
 
+/* OpenSSL frees its state in an atexit handler by default; our fetch
+ * workers may still be signing or in a TLS read while exit() runs, so we ask
+ * it not to (before libcurl's init would register the handler). */
 static void global_init(void) {
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
   global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
   if (global_rc == CURLE_OK && pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
     global_rc = CURLE_FAILED_INIT;
@@ -93,12 +98,12 @@ static void global_init(void) {
 
 static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u) {
   (void)c, (void)a;
-  pthread_mutex_lock(&((struct mu_http *)u)->share_locks[d]);
+  pthread_mutex_lock(&((struct share *)u)->locks[d]);
 }
 
 static void share_unlock(CURL *c, curl_lock_data d, void *u) {
   (void)c;
-  pthread_mutex_unlock(&((struct mu_http *)u)->share_locks[d]);
+  pthread_mutex_unlock(&((struct share *)u)->locks[d]);
 }
 
 int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
@@ -110,16 +115,13 @@ int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
     return MMAPURL_E_NOMEM;
   h->opts = *opts;
   h->ca_bundle = opts->ca_bundle ? strdup(opts->ca_bundle) : NULL;
-  h->share = share_new(h);
+  h->share = share_new();
   if (!h->share || (opts->ca_bundle && !h->ca_bundle)) {
     free(h->ca_bundle);
-    if (h->share)
-      curl_share_cleanup(h->share);
+    share_free(h->share);
     free(h);
     return MMAPURL_E_NOMEM;
   }
-  for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-    pthread_mutex_init(&h->share_locks[i], NULL);
   pthread_mutex_init(&h->pool_lock, NULL);
   pthread_mutex_lock(&all_lock);
   h->next = all;
@@ -129,18 +131,31 @@ int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
   return 0;
 }
 
-/* A share of connections, DNS and TLS sessions, locked through h. */
-static CURLSH *share_new(struct mu_http *h) {
-  CURLSH *sh = curl_share_init();
-  if (!sh)
+/* A share of connections, DNS and TLS sessions with its mutexes, or NULL. */
+static struct share *share_new(void) {
+  struct share *s = malloc(sizeof *s);
+  if (!s || !(s->sh = curl_share_init())) {
+    free(s);
     return NULL;
-  curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock);
-  curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
-  curl_share_setopt(sh, CURLSHOPT_USERDATA, h);
-  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  return sh;
+  }
+  for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    pthread_mutex_init(&s->locks[i], NULL);
+  curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock);
+  curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+  curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
+  curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  return s;
+}
+
+static void share_free(struct share *s) {
+  if (!s)
+    return;
+  curl_share_cleanup(s->sh);
+  for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+    pthread_mutex_destroy(&s->locks[i]);
+  free(s);
 }
 
 void mu_http_destroy(struct mu_http *h) {
@@ -155,9 +170,7 @@ void mu_http_destroy(struct mu_http *h) {
   pthread_mutex_unlock(&all_lock);
   for (int i = 0; i < h->npool; i++)
     curl_easy_cleanup(h->pool[i]);
-  curl_share_cleanup(h->share);
-  for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-    pthread_mutex_destroy(&h->share_locks[i]);
+  share_free(h->share);
   pthread_mutex_destroy(&h->pool_lock);
   free(h->ca_bundle);
   free(h);
@@ -357,7 +370,7 @@ fail:
 static void set_options(struct mu_http *h, CURL *c, const struct mu_http_request *rq,
                         struct curl_slist *hdrs, struct xfer *x, char *errbuf) {
   long stall_s = (h->opts.stall_timeout_ms + 999) / 1000;
-  curl_easy_setopt(c, CURLOPT_SHARE, h->share);
+  curl_easy_setopt(c, CURLOPT_SHARE, h->share ? h->share->sh : NULL);
   curl_easy_setopt(c, CURLOPT_URL, rq->url);
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(rq->method, "GET") ? rq->method : NULL);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);

@@ -126,6 +126,9 @@ struct mmapurl_map_opts {
   size_t block_size;    /* fetch unit, a multiple of 4096 (MMAPURL_BLOCK_SIZE) */
   size_t readahead_max; /* largest readahead window (MMAPURL_READAHEAD_MAX) */
   int no_readahead;     /* 1: one block per fault, never ahead (random access) */
+  size_t cache_max;     /* bytes this mapping may keep resident or in flight;
+                           0: only MMAPURL_CACHE_MAX applies; a value below 4
+                           blocks is raised to 4 blocks */
 };
 
 /* mmap_s3 with options (opts may be NULL). */
@@ -193,7 +196,7 @@ struct mmapurl_stats {
   uint64_t errors;            /* operations that failed for good */
   uint64_t objects_opened;    /* successful opens (object API and mappings) */
   uint64_t faults;            /* page faults served on mappings */
-  uint64_t evictions;         /* blocks dropped to stay under MMAPURL_CACHE_MAX */
+  uint64_t evictions;         /* blocks dropped to stay under a cache limit */
   uint64_t cache_bytes;       /* bytes of mappings resident or in flight now */
   uint64_t cache_peak_bytes;  /* the largest cache_bytes seen */
   const char *uffd_mode;      /* "syscall", "device", "user-mode-only" or "none" */

@@ -25,17 +25,18 @@ static int svc_running;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
 /* fork() prologue: take every lock a fork could catch half-held, in the
- * global order (service, registry, each mapping, eviction queue; the pool's
- * is not needed: its state is dropped in the child). */
+ * global order (service, registry, each mapping and its own eviction queue,
+ * the process-wide eviction queue; the pool's is not needed: its state is
+ * dropped in the child). */
 static void fork_prepare(void) {
   pthread_mutex_lock(&svc_lock);
   mu_reader_lock();
   mu_reader_each(mu_region_fork_lock);
-  mu_budget_fork_lock();
+  mu_budget_fork_lock(mu_budget_proc());
 }
 
 static void fork_parent(void) {
-  mu_budget_fork_unlock(0);
+  mu_budget_fork_unlock(mu_budget_proc(), 0);
   mu_reader_each(mu_region_fork_unlock);
   mu_reader_unlock();
   pthread_mutex_unlock(&svc_lock);
@@ -44,7 +45,7 @@ static void fork_parent(void) {
 /* The child has only this thread: new fd, new threads, mappings
  * re-registered. The registry lock is re-initialized by the reader. */
 static void fork_child(void) {
-  mu_budget_fork_unlock(1);
+  mu_budget_fork_unlock(mu_budget_proc(), 1);
   int was_running = svc_running;
   svc_running = 0;
   mu_pool_forget_in_child();
@@ -113,10 +114,10 @@ void mu_map_close(struct mu_map *m) {
     mu_region_close(m);
 }
 
-void mu_map_set_cache_max(size_t max) { mu_budget_set(max); }
-size_t mu_map_cache_bytes(void) { return mu_budget_used(); }
-size_t mu_map_cache_peak(void) { return mu_budget_peak(); }
-size_t mu_map_evictions(void) { return mu_budget_evictions(); }
+void mu_map_set_cache_max(size_t max) { mu_budget_set(mu_budget_proc(), max); }
+size_t mu_map_cache_bytes(void) { return mu_budget_used(mu_budget_proc()); }
+size_t mu_map_cache_peak(void) { return mu_budget_peak(mu_budget_proc()); }
+size_t mu_map_evictions(void) { return mu_budget_evictions(mu_budget_proc()); }
 
 const char *mu_map_uffd_mode(void) { return mu_uffd_mode_name(mu_uffd_mode()); }
 

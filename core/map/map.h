@@ -37,6 +37,8 @@ struct mu_map_source {
 #define MU_MAP_DEFAULT_BLOCK ((size_t)64 << 10)
 #define MU_MAP_DEFAULT_READAHEAD ((size_t)8 << 20)
 #define MU_MAP_WORKERS 8
+/* The smallest per-mapping cache maximum, in blocks. */
+#define MU_MAP_MIN_CACHE_BLOCKS 4
 
 struct mu_map_opts {
   /* Fetch unit: a multiple of the page size, at most 64 MiB;
@@ -45,6 +47,11 @@ struct mu_map_opts {
   /* Largest readahead window in bytes; 0 = MU_MAP_DEFAULT_READAHEAD; less
      than block_size disables readahead (random access). */
   size_t readahead_max;
+  /* This mapping's own byte budget (installed, held back and in flight),
+     kept as the process-wide one is (see mu_map_set_cache_max), within
+     it: 0 = none; less than MU_MAP_MIN_CACHE_BLOCKS blocks is raised to
+     that. */
+  size_t cache_max;
 };
 
 /* Counters of one mapping (a snapshot). */
@@ -55,7 +62,10 @@ struct mu_map_stats {
   uint64_t bytes_fetched;  /* bytes asked of the source */
   uint64_t readahead_blocks; /* blocks fetched ahead of a fault */
   uint64_t failures;       /* fetches that failed (SIGBUS to touchers) */
-  uint64_t evictions;      /* blocks dropped to stay under the budget */
+  uint64_t evictions;      /* blocks dropped to stay under a budget (either) */
+  uint64_t cache_max;      /* opts.cache_max in force (raised); 0 = none */
+  uint64_t cache_bytes;    /* this mapping's bytes accounted now */
+  uint64_t cache_peak;     /* the most this mapping ever had accounted */
 };
 
 struct mu_map;
@@ -101,8 +111,9 @@ enum mu_map_advice {
  * call; with opts.readahead_max below the block size, SEQUENTIAL does not
  * enable readahead. WILLNEED queues fetches of the range's absent blocks as
  * readahead and returns at once: counted in the budget, never fetching a
- * block twice; with a cache max, only as many blocks as fit below its
- * eviction watermark (3/4 of max) now; the others are fetched on touch.
+ * block twice; with a cache max (process-wide or the mapping's own), only
+ * as many blocks as fit below its eviction watermark (3/4 of max) now; the
+ * others are fetched on touch.
  * DONTNEED drops the range's installed pages (MADV_DONTNEED; fetched again
  * on their next touch) and their bytes leave the budget; blocks in flight,
  * held back or failed are left as they are. Never blocks on I/O. Returns 0,
@@ -120,7 +131,9 @@ const char *mu_map_uffd_mode(void);
  * of max (two can be in flight); above 3/4 of max the oldest installed blocks are evicted in a
  * batch down to 5/8 of max; evicted blocks are fetched again on their next
  * touch. The total can pass max only by the demand blocks of threads
- * faulting at once (one block each). 0 = unlimited (the default). */
+ * faulting at once (one block each). 0 = unlimited (the default). A mapping
+ * with opts.cache_max is kept under that as well, the same way, with its
+ * own blocks only, and its window is an eighth of the smaller maximum. */
 void mu_map_set_cache_max(size_t max);
 /* Bytes accounted now, the peak, and blocks evicted, process-wide. */
 size_t mu_map_cache_bytes(void);

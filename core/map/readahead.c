@@ -31,9 +31,15 @@ static size_t first_absent(const struct mu_map *m, size_t from, size_t to) {
 }
 
 /* Queue the window [start, start+win); windows already fully fetched are
- * skipped so the marker is always a block this plan fetches. */
+ * skipped so the marker is always a block this plan fetches. The window is
+ * cut to the room left below the budgets' maxima (in flight included), so
+ * readahead never takes a budget past its maximum while its evictor lags;
+ * with no room, no window: the next miss plans again. */
 static void plan(struct mu_map *m, size_t start, size_t win) {
-  while (start < m->nblocks) {
+  size_t room = mu_budget_room(&m->own, 4) / m->block;
+  win = win < room ? win : room;
+  m->ra_marker = MU_NONE;
+  while (win > 0 && start < m->nblocks) {
     size_t end = win < m->nblocks - start ? start + win : m->nblocks;
     size_t marker = first_absent(m, start, end);
     m->ra_win = win;
@@ -45,14 +51,15 @@ static void plan(struct mu_map *m, size_t start, size_t win) {
     }
     start = end;
   }
-  m->ra_marker = MU_NONE;
 }
 
-/* The full window: ra_max, and at most an eighth of the budget (two
- * windows can be in flight: the budget keeps a quarter for them). */
+/* The full window: ra_max, and at most an eighth of the smaller of the
+ * process-wide and the mapping's own budget (two windows can be in flight:
+ * a budget keeps a quarter for them). */
 static size_t full_window(const struct mu_map *m) {
-  size_t limit = m->ra_max, budget = mu_budget_max() / 8 / m->block;
-  if (mu_budget_max() && budget < limit)
+  size_t max = mu_budget_limit(&m->own);
+  size_t limit = m->ra_max, budget = max / 8 / m->block;
+  if (max && budget < limit)
     limit = budget ? budget : 1;
   return limit;
 }
@@ -100,15 +107,13 @@ void mu_ra_set_mode(struct mu_map *m, int mode) {
   mu_region_unpark(m);
 }
 
-/* Blocks WILLNEED may claim now: any number without a budget; with one,
- * what fits below the eviction watermark (3/4 of max), so advice never
- * eats the quarter kept for the readahead windows in flight. */
+/* Blocks WILLNEED may claim now: any number without a budget; with one
+ * (process-wide or the mapping's own), what fits below its eviction
+ * watermark (3/4 of max), so advice never eats the quarter kept for the
+ * readahead windows in flight. */
 static size_t willneed_room(const struct mu_map *m) {
-  size_t max = mu_budget_max(), used = mu_budget_used();
-  size_t high = max - max / 4;
-  if (max == 0)
-    return SIZE_MAX;
-  return used < high ? (high - used) / m->block : 0;
+  size_t room = mu_budget_room(&m->own, 3);
+  return room == SIZE_MAX ? SIZE_MAX : room / m->block;
 }
 
 /* Under lock: the same claim path as a window (never a block twice), in

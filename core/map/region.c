@@ -8,7 +8,10 @@
  * under it, a memory copy), the closer once, an advising thread once per
  * mu_map_advise (claiming fetches or dropping pages, never waiting). The
  * source's fetch runs with no lock held.
- * Lock order: registry (reader.c) -> m->lock -> pool (workers.c).
+ * Every byte is accounted in m's own budget (`m->own`), which passes it on
+ * to the process-wide one.
+ * Lock order: registry (reader.c) -> m->lock -> pool (workers.c), and
+ * m->lock -> a budget's queue lock (budget.c).
  *
  * Must never: install bytes into a closing mapping (the address may be
  * reused), fetch a block that is not absent, leave a faulting thread blocked
@@ -35,10 +38,11 @@ static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
 static int st(const struct mu_map *m, size_t b) { return m->state[b] & MU_BLK_STATE; }
 
-/* Set block b's state; leaving the in-flight state clears WANTED. */
+/* Set block b's state; leaving the in-flight state clears WANTED; the
+ * queue bits stay (they follow the queues, not the state). */
 static void set_st(struct mu_map *m, size_t b, int s) {
-  int wanted = s == MU_BLK_INFLIGHT ? (m->state[b] & MU_BLK_WANTED) : 0;
-  m->state[b] = (uint8_t)(s | wanted);
+  int keep = MU_BLK_QPROC | MU_BLK_QOWN | (s == MU_BLK_INFLIGHT ? MU_BLK_WANTED : 0);
+  m->state[b] = (uint8_t)(s | (m->state[b] & keep));
 }
 
 /* Bytes of the mapping covered by count blocks from b (page multiple). */
@@ -54,7 +58,7 @@ static size_t src_bytes(const struct mu_map *m, size_t b, size_t count) {
 }
 
 /* Block b's bytes leave memory (it becomes absent or failed). */
-static void unaccount(const struct mu_map *m, size_t b) { mu_budget_sub(span_bytes(m, b, 1)); }
+static void unaccount(struct mu_map *m, size_t b) { mu_budget_sub(&m->own, span_bytes(m, b, 1)); }
 
 /* Free m; the caller dropped the last reference, outside the lock. */
 static void region_free(struct mu_map *m) {
@@ -62,6 +66,7 @@ static void region_free(struct mu_map *m) {
     m->src.release(m->src.ctx);
   free(m->state);
   free(m->parked);
+  mu_budget_fini(&m->own);
   pthread_mutex_destroy(&m->lock);
   free(m);
 }
@@ -101,6 +106,22 @@ static void fail_block(struct mu_map *m, size_t b, pid_t tid) {
     signal_thread(tid);
 }
 
+/* Under lock: block b was installed; it becomes an eviction candidate of
+ * each budget with a maximum (the process-wide one and m's own), unless it
+ * has one there already (that older candidate stands for it). */
+static void note(struct mu_map *m, size_t b) {
+  struct mu_budget *budgets[2] = {mu_budget_proc(), &m->own};
+  const uint8_t bits[2] = {MU_BLK_QPROC, MU_BLK_QOWN};
+  for (int i = 0; i < 2; i++) {
+    if (mu_budget_max(budgets[i]) == 0 || (m->state[b] & bits[i]))
+      continue;
+    if (mu_budget_note(budgets[i], m, b) == 0)
+      m->state[b] |= bits[i];
+    else
+      MU_DEBUG("map: no memory to track block %zu for eviction", b);
+  }
+}
+
 /* Under lock: install count blocks from b out of data; mark them present. */
 static int install_blocks(struct mu_map *m, size_t b, size_t count, const char *data) {
   int rc = mu_uffd_copy(m->addr + b * m->block, data, span_bytes(m, b, count));
@@ -110,8 +131,7 @@ static int install_blocks(struct mu_map *m, size_t b, size_t count, const char *
   }
   for (size_t i = 0; i < count; i++) {
     set_st(m, b + i, MU_BLK_PRESENT);
-    if (mu_budget_note(m, b + i) != 0)
-      MU_DEBUG("map: no memory to track block %zu for eviction", b + i);
+    note(m, b + i);
   }
   return 0;
 }
@@ -185,9 +205,13 @@ static int install_fetched(struct mu_map *m, struct mu_fetch *f, const char *buf
   return 0;
 }
 
-/* Worker: the fetch is done (rc) with bytes in buf; install or fail. */
+/* Worker: the fetch is done (rc) with bytes in buf; install or fail, and
+ * evict. Under m's own limit before the install (f keeps m alive; the
+ * threads waiting on f go on only once m is back under its limit, so a
+ * late evictor cannot let them run past it); process-wide after. */
 static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
   struct mu_map *m = f->m;
+  mu_budget_evict(&m->own);
   pthread_mutex_lock(&m->lock);
   if (!m->closing) {
     if (rc == 0)
@@ -195,13 +219,14 @@ static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
     if (rc != 0)
       fail_fetch(m, f, rc);
   } else {
-    mu_budget_sub(span_bytes(m, f->first, f->count)); /* the closer counted no in-flight */
+    /* the closer counted no in-flight */
+    mu_budget_sub(&m->own, span_bytes(m, f->first, f->count));
   }
   int last = drop_fetch_locked(m, f);
   pthread_mutex_unlock(&m->lock);
   if (last)
     region_free(m);
-  mu_budget_evict();
+  mu_budget_evict(mu_budget_proc());
 }
 
 /* Worker: run one fetch with no lock held, then finish it. */
@@ -242,7 +267,7 @@ static struct mu_fetch *fetch_new(struct mu_map *m, size_t first, size_t count, 
   f->next = m->fetches;
   m->fetches = f;
   m->refs++;
-  mu_budget_add(span_bytes(m, first, count));
+  mu_budget_add(&m->own, span_bytes(m, first, count));
   m->stats.fetches++;
   m->stats.bytes_fetched += src_bytes(m, first, count);
   if (urgent)
@@ -375,7 +400,7 @@ static void cancel_queued(struct mu_map *m) {
   for (; f; f = next) {
     next = f->next;
     if (mu_pool_cancel(&f->job)) {
-      mu_budget_sub(span_bytes(m, f->first, f->count));
+      mu_budget_sub(&m->own, span_bytes(m, f->first, f->count));
       drop_fetch_locked(m, f); /* never the last reference: the closer has one */
     }
   }
@@ -405,7 +430,7 @@ void mu_region_close(struct mu_map *m) {
     if (rc != 0)
       MU_ERROR("map: UFFDIO_UNREGISTER: %s", strerror(-rc));
     mu_reader_remove(m);
-    mu_budget_forget(m);
+    mu_budget_forget(mu_budget_proc(), m);
   }
   munmap(m->addr, m->len);
   pthread_mutex_lock(&m->lock);
@@ -415,8 +440,10 @@ void mu_region_close(struct mu_map *m) {
     region_free(m);
 }
 
-/* Validate opts into block size and readahead blocks. */
-static int parse_opts(const struct mu_map_opts *opts, size_t *block, size_t *ra_max) {
+/* Validate opts into block size, readahead blocks and the mapping's own
+ * cache maximum (0, or at least MU_MAP_MIN_CACHE_BLOCKS blocks). */
+static int parse_opts(const struct mu_map_opts *opts, size_t *block, size_t *ra_max,
+                      size_t *cache_max) {
   size_t bs = opts && opts->block_size ? opts->block_size : MU_MAP_DEFAULT_BLOCK;
   size_t ra = opts && opts->readahead_max ? opts->readahead_max : MU_MAP_DEFAULT_READAHEAD;
   if (bs % page_size() != 0 || bs > ((size_t)64 << 20))
@@ -424,6 +451,9 @@ static int parse_opts(const struct mu_map_opts *opts, size_t *block, size_t *ra_
                    "map: block size %zu is not a page multiple of at most 64 MiB", bs);
   *block = bs;
   *ra_max = ra / bs;
+  *cache_max = opts ? opts->cache_max : 0;
+  if (*cache_max && *cache_max < MU_MAP_MIN_CACHE_BLOCKS * bs)
+    *cache_max = MU_MAP_MIN_CACHE_BLOCKS * bs;
   return 0;
 }
 
@@ -452,8 +482,8 @@ static int map_memory(struct mu_map *m) {
 
 int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *opts,
                    struct mu_map **out) {
-  size_t block = 0, ra_max = 0;
-  MU_TRY(parse_opts(opts, &block, &ra_max));
+  size_t block = 0, ra_max = 0, cache_max = 0;
+  MU_TRY(parse_opts(opts, &block, &ra_max, &cache_max));
   if (src->size > (uint64_t)(SIZE_MAX / 2))
     return mu_fail(MMAPURL_E_INVALID_ARG, "map: size %llu too large",
                    (unsigned long long)src->size);
@@ -472,6 +502,7 @@ int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *op
   m->ra_last = m->ra_marker = m->parked_block = MU_NONE;
   m->refs = 1;
   pthread_mutex_init(&m->lock, NULL);
+  mu_budget_init(&m->own, cache_max);
   int rc = map_memory(m);
   if (rc != 0) {
     m->src.release = NULL; /* the caller keeps its source on failure */
@@ -497,9 +528,13 @@ static int drop_blocks(struct mu_map *m, size_t b, size_t count) {
   return 1;
 }
 
-int mu_region_evict(struct mu_map *m, size_t b) {
+int mu_region_evict(struct mu_map *m, size_t b, const struct mu_budget *from) {
   pthread_mutex_lock(&m->lock);
-  int drop = !m->closing && b < m->nblocks && st(m, b) == MU_BLK_PRESENT && drop_blocks(m, b, 1);
+  int drop = 0;
+  if (!m->closing && b < m->nblocks) {
+    m->state[b] &= (uint8_t) ~(from == &m->own ? MU_BLK_QOWN : MU_BLK_QPROC);
+    drop = st(m, b) == MU_BLK_PRESENT && drop_blocks(m, b, 1);
+  }
   if (drop)
     m->stats.evictions++;
   pthread_mutex_unlock(&m->lock);
@@ -559,17 +594,30 @@ void mu_region_stats(struct mu_map *m, struct mu_map_stats *out) {
   pthread_mutex_lock(&m->lock);
   *out = m->stats;
   pthread_mutex_unlock(&m->lock);
+  out->cache_max = mu_budget_max(&m->own);
+  out->cache_bytes = mu_budget_used(&m->own);
+  out->cache_peak = mu_budget_peak(&m->own);
 }
 
-void mu_region_fork_lock(struct mu_map *m) { pthread_mutex_lock(&m->lock); }
-void mu_region_fork_unlock(struct mu_map *m) { pthread_mutex_unlock(&m->lock); }
+/* Lock order as everywhere: m->lock, then its own budget's queue lock. */
+void mu_region_fork_lock(struct mu_map *m) {
+  pthread_mutex_lock(&m->lock);
+  mu_budget_fork_lock(&m->own);
+}
 
-/* In the forked child (one thread, m locked by the fork prologue): the
+void mu_region_fork_unlock(struct mu_map *m) {
+  mu_budget_fork_unlock(&m->own, 0);
+  pthread_mutex_unlock(&m->lock);
+}
+
+/* In the forked child (one thread, m and its own budget locked by the fork
+ * prologue; the budget is released first, its evictor gone): the
  * parent's fetches do not run here, and the child's copy of the range lost
  * its registration. Forget those fetches (their blocks become absent) and
  * register again with the child's own userfaultfd, so pages nobody loaded
  * are fetched, not read as zeros. Without a userfaultfd, PROT_NONE: loud. */
 void mu_region_after_fork_child(struct mu_map *m) {
+  mu_budget_fork_unlock(&m->own, 1);
   if (!m->registered || m->closing) {
     pthread_mutex_unlock(&m->lock); /* empty, or PROT_NONE by the parent's closer */
     return;

@@ -12,18 +12,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "map/budget.h"
 #include "map/map.h"
 #include "map/workers.h"
 
 /* Block states (low bits of a state byte); MU_BLK_WANTED marks a block a
- * thread is blocked on (it gets SIGBUS if the fetch fails). */
+ * thread is blocked on (it gets SIGBUS if the fetch fails); MU_BLK_QPROC and
+ * MU_BLK_QOWN, a block with an eviction candidate in the process-wide queue
+ * or in the mapping's own (set when queued, cleared when popped: a queue
+ * holds a block once, so it stays bounded). */
 enum {
   MU_BLK_ABSENT = 0,   /* not fetched: the first touch starts a fetch */
   MU_BLK_INFLIGHT = 1, /* a fetch covers it; touchers wait for that fetch */
   MU_BLK_PRESENT = 2,  /* installed */
   MU_BLK_PARKED = 3,   /* fetched, held in `parked`: the readahead marker */
   MU_BLK_FAILED = 4,   /* poisoned after a failed fetch: touch = SIGBUS */
-  MU_BLK_STATE = 0x7f,
+  MU_BLK_STATE = 0x1f,
+  MU_BLK_QPROC = 0x20,
+  MU_BLK_QOWN = 0x40,
   MU_BLK_WANTED = 0x80
 };
 #define MU_NONE SIZE_MAX
@@ -70,6 +76,11 @@ struct mu_map {
   int ra_mode;         /* MU_MAP_NORMAL, _SEQUENTIAL or _RANDOM (advice) */
   char *parked;        /* one block's bytes held back (the marker) */
   size_t parked_block; /* MU_NONE when `parked` is free */
+
+  /* m's own budget (opts.cache_max; its own locks: its queue's after
+   * `lock`); its counters are atomics. Evicted from only by a worker
+   * running one of m's fetches (which keeps m alive). */
+  struct mu_budget own;
 };
 
 /* Open a mapping of src (mu_map_open's contract, the service running). */
@@ -79,8 +90,9 @@ int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *op
 void mu_region_close(struct mu_map *m);
 /* Snapshot m's counters. */
 void mu_region_stats(struct mu_map *m, struct mu_map_stats *out);
-/* fork(): lock m in the prologue; unlock in the parent; in the child,
- * re-register m with the child's userfaultfd and unlock (region.c). */
+/* fork(): lock m (then its own budget's queue) in the prologue; unlock in
+ * the parent; in the child, re-register m with the child's userfaultfd and
+ * unlock (region.c). */
 void mu_region_fork_lock(struct mu_map *m);
 void mu_region_fork_unlock(struct mu_map *m);
 void mu_region_after_fork_child(struct mu_map *m);
@@ -89,9 +101,10 @@ void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid);
 /* Under lock: queue fetches for the absent blocks in [from, to), in pieces
  * of at most `chunk` blocks. Never claims a block twice. */
 void mu_region_queue_range(struct mu_map *m, size_t from, size_t to, size_t chunk);
-/* Evictor, registry locked, m registered: drop block b's pages if it is
- * installed (MADV_DONTNEED; the next touch fetches it again). 1 if dropped. */
-int mu_region_evict(struct mu_map *m, size_t b);
+/* Evictor of budget `from`, registry locked, m registered: b left from's
+ * queue; drop b's pages if it is installed (MADV_DONTNEED; the next touch
+ * fetches it again). 1 if dropped. */
+int mu_region_evict(struct mu_map *m, size_t b, const struct mu_budget *from);
 /* Under lock: install the parked block (if any) as a present block. */
 void mu_region_unpark(struct mu_map *m);
 /* mu_map_advise's contract, advice already validated; takes m's lock. */

@@ -16,7 +16,7 @@ enum mu_stat {
   MU_STAT_ERRORS,
   MU_STAT_OBJECTS_OPENED,
   MU_STAT_FAULTS,       /* page faults served by the mapping layer */
-  MU_STAT_EVICTIONS,    /* blocks dropped to stay under MMAPURL_CACHE_MAX */
+  MU_STAT_EVICTIONS,    /* blocks dropped to stay under a cache limit */
   MU_STAT_CACHE_BYTES,  /* gauge: bytes resident or in flight, all mappings */
   MU_STAT_CACHE_PEAK,   /* high-water mark of MU_STAT_CACHE_BYTES */
   MU_STAT_COUNT

@@ -1,7 +1,7 @@
 /* test_mmap_advise - mmapurl_advise on a real mapping: RANDOM turns
  * readahead off, WILLNEED fetches ahead so a later scan takes no fault and
  * no download, DONTNEED drops pages that come back right on the next touch,
- * and bad arguments are refused.
+ * and bad arguments are refused; mmapurl_map's per-mapping options.
  * usage: test_mmap_advise MANIFEST */
 #include <time.h>
 #include <unistd.h>
@@ -74,6 +74,22 @@ int main(int argc, char **argv) {
   CHECK_INT(mmapurl_advise(want, 0, 1, MMAPURL_ADV_NORMAL), MMAPURL_E_INVALID_ARG);
   CHECK_INT(munmap_s3(p), 0);
   CHECK_INT(mmapurl_advise(p, 0, 1, MMAPURL_ADV_NORMAL), MMAPURL_E_INVALID_ARG);
+
+  /* per-mapping options: a 1 MiB cache limit on this mapping alone */
+  struct mmapurl_map_opts opts = {.cache_max = 1 << 20};
+  mmapurl_stats_get(&a);
+  p = mmapurl_map("s3://" TL_BUCKET "/" KEY, &opts, &sz, &err);
+  CHECK(p != MAP_FAILED);
+  if (p != MAP_FAILED) {
+    CHECK_INT(scan(p, sz, want), 0);
+    mmapurl_stats_get(&b);
+    CHECK(b.evictions - a.evictions > 0);
+    CHECK_INT(munmap_s3(p), 0);
+  }
+  /* a block size that is not a multiple of 4096 is refused */
+  struct mmapurl_map_opts bad = {.block_size = 5000};
+  CHECK(mmapurl_map("s3://" TL_BUCKET "/" KEY, &bad, &sz, &err) == MAP_FAILED);
+  CHECK_INT(err, MMAPURL_E_INVALID_ARG);
   free(want);
   return check_done();
 }

@@ -143,6 +143,18 @@ static inline void tl_explain(const char *what, int rc) {
 #define TL_ASAN 0
 #endif
 
+/* TL_TSAN: 1 in a ThreadSanitizer build (its shadow memory inflates RSS). */
+#if defined(__SANITIZE_THREAD__)
+#define TL_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TL_TSAN 1
+#endif
+#endif
+#ifndef TL_TSAN
+#define TL_TSAN 0
+#endif
+
 /* Before a fork() in an ASan build: clang 14's ASan allocator has no fork
  * handler, so a child forked while another thread is inside malloc (such
  * as the library's fetch threads, started by the first mapping, still

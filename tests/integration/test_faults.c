@@ -153,36 +153,6 @@ static void mode_redirect(void) {
   arm(NULL);
 }
 
-#define STATS_MAX (1 << 20)
-
-static size_t collect(char *p, size_t sz, size_t n, void *u) {
-  char *buf = u;
-  size_t have = strlen(buf), add = sz * n;
-  if (have + add < STATS_MAX) {
-    memcpy(buf + have, p, add);
-    buf[have + add] = '\0';
-  }
-  return sz * n;
-}
-
-/* A number field of the endpoint's GET /__stats JSON, or -1. Each call is
- * one more connection to the endpoint (curl's own). */
-static long endpoint_stat(const char *field) {
-  static char body[STATS_MAX];
-  char url[512], key[64];
-  body[0] = '\0';
-  snprintf(url, sizeof url, "%s/__stats", getenv("MU_TEST_CONTROL_URL"));
-  CURL *c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-  CURLcode cc = curl_easy_perform(c);
-  curl_easy_cleanup(c);
-  snprintf(key, sizeof key, "\"%s\": ", field);
-  const char *p = cc == CURLE_OK ? strstr(body, key) : NULL;
-  return p ? strtol(p + strlen(key), NULL, 10) : -1;
-}
-
 static void *reader(void *arg) {
   mmapurl_object *h = arg;
   for (int i = 0; i < 50; i++)
@@ -197,16 +167,17 @@ static void mode_reuse(void) {
   mmapurl_object *h = open_key(BIG);
   for (int i = 0; i < 200; i++)
     CHECK_INT(read_check(h, BIG, (uint64_t)i * 20011 + 65536, 4096), 0);
-  long one = endpoint_stat("connections") - 1;   /* less this stats request's */
-  fprintf(stderr, "201 requests from one thread: %ld connection(s)\n", one);
+  /* each tl_endpoint_stat call is one more connection (curl's own) */
+  long long one = tl_endpoint_stat("connections") - 1;
+  fprintf(stderr, "201 requests from one thread: %lld connection(s)\n", one);
   CHECK_INT(one, 1);
   pthread_t t[4];
   for (int i = 0; i < 4; i++)
     pthread_create(&t[i], NULL, reader, h);
   for (int i = 0; i < 4; i++)
     pthread_join(t[i], NULL);
-  long four = endpoint_stat("connections") - 2;  /* less the two stats requests' */
-  fprintf(stderr, "then 200 requests from 4 threads: %ld connection(s) in all\n", four);
+  long long four = tl_endpoint_stat("connections") - 2;
+  fprintf(stderr, "then 200 requests from 4 threads: %lld connection(s) in all\n", four);
   CHECK(four >= 1 && four <= 5);
   mmapurl_object_close(h);
 }

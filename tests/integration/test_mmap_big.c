@@ -117,7 +117,16 @@ static uint64_t touch_scattered(const char *key, uint64_t seed, uint64_t size,
  * byte is downloaded exactly once (block 0 came with the open). */
 static void full_scan(const char *key, uint64_t seed, uint64_t size) {
   unsigned char *want = malloc(MIB);
+  /* Readahead of the mapping before this one may still be landing (an
+   * unmapped mapping's running fetches finish in the background): count
+   * from when the downloads have been still for 200 ms. */
   struct mmapurl_stats s0 = stats();
+  for (int still = 0, i = 0; still < 4 && i < 200; i++) {
+    usleep(50 * 1000);
+    struct mmapurl_stats now = stats();
+    still = now.bytes_downloaded == s0.bytes_downloaded ? still + 1 : 0;
+    s0 = now;
+  }
   double t0 = tl_now();
   const unsigned char *p = map_key(key, NULL, size);
   uint64_t wrong = 0;

@@ -132,7 +132,10 @@ static int killed_start(const char *manifest) {
   atexit(killed_cleanup);
   const char *slash = strrchr(manifest, '/');
   snprintf(root, sizeof root, "%.*s", slash ? (int)(slash - manifest) : 1, slash ? manifest : ".");
-  char *argv[] = {script, start, killed_dir, name, root_opt, root, sig_opt, secret, NULL};
+  char exit_opt[] = "--exit-with", self[24];
+  snprintf(self, sizeof self, "%d", (int)getpid());   /* gone with us, even if we crash */
+  char *argv[] = {script, start,  killed_dir, name, root_opt, root,
+                  sig_opt, secret, exit_opt,   self, NULL};
   if (run_script(argv) != 0)
     return -1;
   snprintf(file, sizeof file, "%s/killed.env", killed_dir);

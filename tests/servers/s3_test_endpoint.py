@@ -82,6 +82,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 import urllib.parse
 from xml.sax.saxutils import escape
 
@@ -744,6 +745,18 @@ class Server(http.server.ThreadingHTTPServer):
             conn.close()
 
 
+def exit_with(pid):
+    """Poll pid once a second; exit this server when it is gone."""
+    while True:
+        time.sleep(1)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+        except PermissionError:
+            pass
+
+
 def write_atomic(path, text):
     tmp = f"{path}.tmp{os.getpid()}"
     with open(tmp, "w") as f:
@@ -770,6 +783,9 @@ def main():
                         help="serve HTTPS with this PEM certificate (chain)")
     parser.add_argument("--tls-key", metavar="FILE",
                         help="the PEM private key of --tls-cert")
+    parser.add_argument("--exit-with", type=int, metavar="PID",
+                        help="exit when process PID is gone (a test that starts "
+                             "its own endpoint and may die before stopping it)")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
@@ -796,6 +812,8 @@ def main():
         f"proxy to {args.upstream}" if args.upstream else f"origin {args.root}"))
     sys.stderr.flush()
     try:
+        if args.exit_with:
+            threading.Thread(target=exit_with, args=(args.exit_with,), daemon=True).start()
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass

@@ -25,7 +25,20 @@ static struct {
   size_t n, cap;
 } reg = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* fork(): the registry lock is taken around the fork so a child never
+ * inherits it held (mmapurl_advise holds it while waiting for a mapping's
+ * lock). Registered after the mapping layer's handlers, so this prepare
+ * runs first, keeping the order registry -> mapping. */
+static void reg_fork_lock(void) { pthread_mutex_lock(&reg.lock); }
+static void reg_fork_unlock(void) { pthread_mutex_unlock(&reg.lock); }
+static pthread_once_t reg_fork_once = PTHREAD_ONCE_INIT;
+static void reg_fork_init(void) {
+  mu_map_install_atfork();
+  pthread_atfork(reg_fork_lock, reg_fork_unlock, reg_fork_unlock);
+}
+
 static int reg_add(struct mu_map *m) {
+  pthread_once(&reg_fork_once, reg_fork_init);
   pthread_mutex_lock(&reg.lock);
   int rc = 0;
   if (reg.n == reg.cap) {

@@ -20,6 +20,7 @@
 #include "util/error.h"
 #include "util/log.h"
 #include "util/stats.h"
+#include "util/url.h"
 
 #define POOL_MAX 64
 
@@ -419,8 +420,12 @@ int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
   curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
   curl_slist_free_all(hdrs);
   handle_put(h, c);
-  MU_DEBUG("%s %s -> %ld (%s, %zu bytes)", rq->method, rq->url, rs->status,
+  if (mu_log_enabled(MU_LOG_DEBUG)) {
+    char url[512];
+    mu_url_for_log(rq->url, url, sizeof url);
+    mu_log(MU_LOG_DEBUG, "%s %s -> %ld (%s, %zu bytes)", rq->method, url, rs->status,
            cc == CURLE_OK ? "ok" : rs->curl_error, rs->received);
+  }
   int rc = map_curl(cc, &x, os_errno, rs->curl_error);
   if (rc == 0 && rq->ranged && rs->status == 206 && rs->has_range &&
       rs->received != rs->range_last - rs->range_first + 1)

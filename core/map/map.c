@@ -64,8 +64,10 @@ static void fork_child(void) {
 
 static void install_atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
+void mu_map_install_atfork(void) { pthread_once(&atfork_once, install_atfork); }
+
 static int service_start(void) {
-  pthread_once(&atfork_once, install_atfork);
+  mu_map_install_atfork();
   pthread_mutex_lock(&svc_lock);
   int rc = 0;
   if (!svc_running) {

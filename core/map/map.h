@@ -140,6 +140,11 @@ size_t mu_map_cache_bytes(void);
 size_t mu_map_cache_peak(void);
 size_t mu_map_evictions(void);
 
+/* Register the mapping layer's fork handlers now (once; mu_map_open does it
+ * too). A caller whose own handlers must run before them at fork (prepare
+ * handlers run in reverse order of registration) calls this first. */
+void mu_map_install_atfork(void);
+
 /* Stop the fault reader and the workers (joining them); only when no mapping
  * is open. The next mu_map_open starts them again. */
 void mu_map_shutdown(void);

@@ -104,7 +104,7 @@ void mu_ra_set_mode(struct mu_map *m, int mode) {
     return;
   m->ra_win = 0;
   m->ra_last = m->ra_marker = MU_NONE;
-  mu_region_unpark(m);
+  mu_region_unpark(m, 0);
 }
 
 /* Blocks WILLNEED may claim now: any number without a budget; with one

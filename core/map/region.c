@@ -136,20 +136,20 @@ static int install_blocks(struct mu_map *m, size_t b, size_t count, const char *
   return 0;
 }
 
-void mu_region_unpark(struct mu_map *m) {
+void mu_region_unpark(struct mu_map *m, pid_t tid) {
   size_t b = m->parked_block;
   if (b == MU_NONE)
     return;
   m->parked_block = MU_NONE;
   if (install_blocks(m, b, 1, m->parked) != 0) {
     unaccount(m, b);
-    fail_block(m, b, 0);
+    fail_block(m, b, tid);
   }
 }
 
 /* Under lock: hold block b's bytes back as the readahead marker. 1 if parked. */
 static int park(struct mu_map *m, size_t b, const char *data) {
-  mu_region_unpark(m);
+  mu_region_unpark(m, 0);
   if (!m->parked && posix_memalign((void **)&m->parked, page_size(), m->block) != 0) {
     m->parked = NULL;
     return 0;
@@ -167,11 +167,6 @@ static void fail_fetch(struct mu_map *m, struct mu_fetch *f, int rc) {
   m->stats.failures++;
   MU_WARN("map: fetch of blocks %zu..%zu failed (%s); SIGBUS to the threads touching them",
           f->first, f->first + f->count - 1, mmap_s3_errstr(rc));
-  for (size_t i = 0; i < f->nwaiters && !mu_uffd_has_poison(); i++) {
-    size_t b = f->waiters[i].block;
-    if (st(m, b) != MU_BLK_PRESENT)
-      signal_thread(f->waiters[i].tid);
-  }
   for (size_t b = f->first; b < f->first + f->count; b++) {
     if (st(m, b) != MU_BLK_INFLIGHT)
       continue;
@@ -180,6 +175,13 @@ static void fail_fetch(struct mu_map *m, struct mu_fetch *f, int rc) {
       fail_block(m, b, 0);
     else
       set_st(m, b, MU_BLK_ABSENT);
+  }
+  /* Poisoned blocks wake their waiters with SIGBUS; a waiter on any other
+   * block (no poison here, or poisoning failed) gets the signal from us. */
+  for (size_t i = 0; i < f->nwaiters; i++) {
+    int s = st(m, f->waiters[i].block);
+    if (s != MU_BLK_PRESENT && s != MU_BLK_FAILED)
+      signal_thread(f->waiters[i].tid);
   }
 }
 
@@ -359,7 +361,7 @@ static void serve(struct mu_map *m, size_t b, uintptr_t addr, pid_t tid) {
     wait_on(m, fetch_of(m, b), b, tid);
     return;
   case MU_BLK_PARKED:
-    mu_region_unpark(m);
+    mu_region_unpark(m, tid);   /* tid is blocked on it: SIGBUS if it fails */
     mu_ra_on_marker(m, b);
     return;
   default: /* failed: keep failing */
@@ -416,7 +418,7 @@ static void unaccount_present(struct mu_map *m) {
 
 void mu_region_close(struct mu_map *m) {
   pthread_mutex_lock(&m->lock);
-  mu_region_unpark(m);
+  mu_region_unpark(m, 0);
   m->closing = 1;
   if (m->registered)
     fence(m);

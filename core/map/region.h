@@ -105,8 +105,9 @@ void mu_region_queue_range(struct mu_map *m, size_t from, size_t to, size_t chun
  * queue; drop b's pages if it is installed (MADV_DONTNEED; the next touch
  * fetches it again). 1 if dropped. */
 int mu_region_evict(struct mu_map *m, size_t b, const struct mu_budget *from);
-/* Under lock: install the parked block (if any) as a present block. */
-void mu_region_unpark(struct mu_map *m);
+/* Under lock: install the parked block (if any) as a present block. If
+ * that fails, tid (> 0: a thread blocked on it) gets SIGBUS. */
+void mu_region_unpark(struct mu_map *m, pid_t tid);
 /* mu_map_advise's contract, advice already validated; takes m's lock. */
 void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice);
 

@@ -27,7 +27,7 @@
 struct hdrs {
   const char *lines[MAX_HEADERS];
   size_t n;
-  char host[300], date[64], sha[96], token[4096], ifm[300], auth[1024];
+  char host[300], date[64], sha[96], token[4096], ifm[300], ius[100], auth[1024];
 };
 
 static void amz_now(char out[17]) {
@@ -40,13 +40,15 @@ static void amz_now(char out[17]) {
 /* Sign with SigV4 and add Authorization. 0 or an error code. */
 static int sign(const struct mu_s3_get *g, const struct mu_creds *cr, struct hdrs *h,
                 const char *date) {
-  struct mu_header sh[6];
+  struct mu_header sh[7];
   size_t n = 0;
   /* cppcheck-suppress variableScope ; sh[] points into it until signing */
   char range[64] = "";
   sh[n++] = (struct mu_header){"host", g->t->host};
   if (g->if_match)
     sh[n++] = (struct mu_header){"if-match", g->if_match};
+  if (g->if_unmodified_since)
+    sh[n++] = (struct mu_header){"if-unmodified-since", g->if_unmodified_since};
   if (g->ranged) {
     mu_http_range_value(range, g->off, g->len);
     sh[n++] = (struct mu_header){"range", range};
@@ -76,6 +78,10 @@ static int build(const struct mu_s3_get *g, struct hdrs *h) {
     snprintf(h->ifm, sizeof h->ifm, "If-Match: %s", g->if_match);
     h->lines[h->n++] = h->ifm;
   }
+  if (g->if_unmodified_since) {
+    snprintf(h->ius, sizeof h->ius, "If-Unmodified-Since: %s", g->if_unmodified_since);
+    h->lines[h->n++] = h->ius;
+  }
   if (!g->t->sign)
     return 0;
   const struct mu_creds *cr;
@@ -102,6 +108,8 @@ static int build(const struct mu_s3_get *g, struct hdrs *h) {
 static int http_failure(const struct mu_s3_get *g, const struct mu_http_response *rs,
                         const struct mu_s3_error *e) {
   int code = mu_s3err_map(rs->status, e->code);
+  if (code == MMAPURL_E_WRONG_REGION && !g->t->sign)
+    code = MMAPURL_E_HTTP;   /* a plain URL has no region to set: a redirect we do not follow */
   return mu_fail(code, "GET %s: HTTP %ld%s%s%s%s%s%s", g->t->what, rs->status,
                  e->code[0] ? " " : "", e->code, e->message[0] ? ": " : "", e->message,
                  rs->request_id[0] ? " (request id " : "",

@@ -30,6 +30,7 @@ struct mu_s3_get {
   void *dst;            /* ranged: len bytes; else body_cap bytes */
   size_t body_cap;
   const char *if_match; /* ETag to require, or NULL */
+  const char *if_unmodified_since; /* Last-Modified to require, or NULL */
 };
 
 /*

@@ -99,7 +99,7 @@ static void describe(const struct mu_s3_object *o, char *what, size_t cap) {
   if (o->is_s3)
     snprintf(what, cap, "s3://%s/%s", o->bucket, o->key);
   else
-    snprintf(what, cap, "%s", o->url);
+    mu_url_for_log(o->url, what, cap);
 }
 
 /* Turn a parsed URL into an unopened object. */
@@ -117,6 +117,13 @@ static int object_new(const char *url, struct mu_s3_object **out) {
   return 0;
 }
 
+/* Bytes the opening response carried. */
+static uint64_t first_block_of(const struct mu_http_response *rs) { return rs->received; }
+
+/* A strong ETag can be required with If-Match; a weak one ("W/...") never
+ * matches If-Match (RFC 9110), so it is only compared. */
+static int strong_etag(const char *etag) { return etag[0] && strncmp(etag, "W/", 2) != 0; }
+
 /* Fill size, ETag and Last-Modified from the open's response. */
 static int take_metadata(struct mu_s3_object *o, const struct mu_http_response *rs,
                          const char *what) {
@@ -131,6 +138,10 @@ static int take_metadata(struct mu_s3_object *o, const struct mu_http_response *
     return mu_fail(MMAPURL_E_PROTOCOL, "GET %s: response tells no size (no Content-Range)", what);
   }
   snprintf(o->etag, sizeof o->etag, "%s", rs->etag);
+  snprintf(o->last_modified_raw, sizeof o->last_modified_raw, "%s", rs->last_modified);
+  if (!o->etag[0] && !o->last_modified_raw[0] && o->size > first_block_of(rs))
+    MU_WARN("%s: the server sends neither ETag nor Last-Modified: if the object is replaced "
+            "while open, mmapurl cannot tell (only a size change is caught)", what);
   if (rs->last_modified[0]) {
     time_t t = curl_getdate(rs->last_modified, NULL);
     o->last_modified = t > 0 ? t : 0;
@@ -209,6 +220,10 @@ static int check_read(const struct mu_s3_object *o, const struct mu_http_respons
   if (o->etag[0] && rs->etag[0] && strcmp(o->etag, rs->etag) != 0)
     return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: ETag changed from %s to %s while open",
                    what, o->etag, rs->etag);
+  if (o->last_modified_raw[0] && rs->last_modified[0] &&
+      strcmp(o->last_modified_raw, rs->last_modified) != 0)
+    return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: Last-Modified changed from %s to %s",
+                   what, o->last_modified_raw, rs->last_modified);
   if (rs->received != len)
     return mu_fail(MMAPURL_E_PROTOCOL, "GET %s: got %zu bytes of %zu", what, rs->received, len);
   return 0;
@@ -228,8 +243,11 @@ int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off) {
   describe(o, what, sizeof what);
   struct mu_s3_target t;
   target_of(o, &t, what);
-  struct mu_s3_get g = {.t = &t, .ranged = 1, .off = off, .len = len, .dst = buf,
-                        .if_match = o->etag[0] ? o->etag : NULL};
+  int strong = strong_etag(o->etag);
+  struct mu_s3_get g = {
+      .t = &t, .ranged = 1, .off = off, .len = len, .dst = buf,
+      .if_match = strong ? o->etag : NULL,
+      .if_unmodified_since = !strong && o->last_modified_raw[0] ? o->last_modified_raw : NULL};
   struct mu_http_response *rs = malloc(sizeof *rs);
   if (!rs)
     return MMAPURL_E_NOMEM;

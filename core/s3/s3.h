@@ -19,6 +19,9 @@ struct mu_s3_object {
   uint64_t size;
   char etag[256];       /* "" when the server sent none (then no If-Match) */
   time_t last_modified; /* 0 when unknown */
+  char last_modified_raw[64]; /* the header as sent ("" if none): later reads
+                                 send it as If-Unmodified-Since when there is
+                                 no strong ETag, and compare it */
   void *head;           /* owned: the first min(size, head_len) bytes */
   size_t head_len;
   /* Request target. region/url change only during open (redirect). */

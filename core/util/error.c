@@ -52,7 +52,8 @@ static const char *errstr(enum mmapurl_error e) {
   case MMAPURL_E_WRONG_REGION:
     return "the bucket is in another region: set AWS_REGION to the bucket's region";
   case MMAPURL_E_OBJECT_CHANGED:
-    return "the object was replaced while it was open (ETag changed): open it again to "
+    return "the object was replaced while it was open (its ETag or Last-Modified changed): "
+           "open it again to "
            "read the new version";
   case MMAPURL_E_THROTTLED:
     return "the server kept throttling requests (SlowDown/429) after all retries: lower "

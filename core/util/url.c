@@ -304,3 +304,15 @@ int mu_uri_encode(struct mu_buf *b, const char *s, int keep_slash) {
   }
   return 0;
 }
+
+void mu_url_for_log(const char *url, char *out, size_t cap) {
+  const char *host = strstr(url, "://");
+  host = host ? host + 3 : url;
+  const char *path = host + strcspn(host, "/?#");
+  const char *at = memchr(host, '@', (size_t)(path - host));
+  const char *query = strpbrk(path, "?#");
+  size_t prefix = (size_t)(host - url);
+  const char *from = at ? at + 1 : host;
+  size_t rest = query ? (size_t)(query - from) : strlen(from);
+  snprintf(out, cap, "%.*s%.*s%s", (int)prefix, url, (int)rest, from, query ? "?..." : "");
+}

@@ -6,6 +6,8 @@
 #ifndef MU_URL_H
 #define MU_URL_H
 
+#include <stddef.h>
+
 enum mu_url_kind { MU_URL_S3 = 1, MU_URL_HTTP = 2 };
 
 struct mu_url {
@@ -27,6 +29,11 @@ int mu_bucket_name_valid(const char *name, const char **why);
 /* Whether a valid bucket name can be a DNS label for virtual-hosted
  * addressing over TLS (no dots). */
 int mu_bucket_dns_compatible(const char *name);
+
+/* url as it may appear in messages and logs: "scheme://host/path", with any
+ * user:password@ dropped and the query replaced by "?..." (a presigned
+ * URL's query is a credential). Truncated to cap-1 bytes. */
+void mu_url_for_log(const char *url, char *out, size_t cap);
 
 /* URI-encode s per SigV4 / S3 rules into b: unreserved A-Z a-z 0-9 - _ . ~
  * kept, everything else %XX (uppercase hex); '/' kept when keep_slash.

@@ -182,6 +182,31 @@ static void mode_reuse(void) {
   mmapurl_object_close(h);
 }
 
+/* Servers without a strong ETag: with none, reads require Last-Modified
+ * (If-Unmodified-Since); with a weak one, If-Match is never sent (it would
+ * never match). Either way reads work, and a replaced object is an error. */
+static void mode_validators(void) {
+  static const char *const styles[] = {"none", "weak"};
+  for (int i = 0; i < 2; i++) {
+    char json[256];
+    arm(NULL);
+    snprintf(json, sizeof json,
+             "{\"action\":\"etag_style\",\"key\":\"" TL_BUCKET "/" BIG "\",\"style\":\"%s\"}",
+             styles[i]);
+    CHECK_INT(tl_control("/__fault", json), 200);
+    mmapurl_object *h = open_key(BIG);
+    if (!h)
+      continue;
+    fprintf(stderr, "etag style %s: ETag [%s]\n", styles[i], mmapurl_object_etag(h));
+    CHECK_INT(read_check(h, BIG, 100000, 1000), 0);
+    CHECK_INT(tl_control("/__fault", "{\"action\":\"replace\",\"key\":\"" TL_BUCKET "/" BIG "\"}"),
+              200);
+    CHECK_INT(read_check(h, BIG, 200000, 1000), MMAPURL_E_OBJECT_CHANGED);
+    mmapurl_object_close(h);
+  }
+  arm(NULL);
+}
+
 /* Nothing listening: a network error after the attempts, quickly. */
 static void mode_refused(void) {
   mmapurl_object *h = NULL;
@@ -210,7 +235,7 @@ int main(int argc, char **argv) {
                {"ignore_range", mode_ignore_range}, {"stall", mode_stall},
                {"exhausted", mode_exhausted}, {"replace", mode_replace},
                {"redirect", mode_redirect}, {"refused", mode_refused},
-               {"reuse", mode_reuse}};
+               {"reuse", mode_reuse}, {"validators", mode_validators}};
   for (size_t i = 0; i < sizeof modes / sizeof *modes; i++)
     if (!strcmp(mode, modes[i].name)) {
       modes[i].fn();

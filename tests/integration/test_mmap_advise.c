@@ -3,6 +3,9 @@
  * no download, DONTNEED drops pages that come back right on the next touch,
  * and bad arguments are refused; mmapurl_map's per-mapping options.
  * usage: test_mmap_advise MANIFEST */
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +24,36 @@ static unsigned long scan(const unsigned char *p, size_t n, const unsigned char 
 static void sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   nanosleep(&ts, NULL);
+}
+
+static int advising = 1; /* atomic */
+
+static void *advise_loop(void *p) {
+  while (__atomic_load_n(&advising, __ATOMIC_RELAXED))
+    mmapurl_advise(p, 0, 1 << 20, MMAPURL_ADV_NORMAL);
+  return NULL;
+}
+
+/* Regression: fork while other threads are inside mmapurl_advise; the
+ * child must be able to use the registry (it once inherited its lock held
+ * and hung in munmap_s3). A hung child is killed by alarm(). */
+static void fork_during_advise(void *p) {
+  pthread_t t[2];
+  for (int i = 0; i < 2; i++)
+    pthread_create(&t[i], NULL, advise_loop, p);
+  for (int round = 0; round < 20; round++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      alarm(10);
+      _exit(munmap_s3(p) == 0 ? 0 : 3);
+    }
+    int status = 0;
+    CHECK_INT(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  __atomic_store_n(&advising, 0, __ATOMIC_RELAXED);
+  for (int i = 0; i < 2; i++)
+    pthread_join(t[i], NULL);
 }
 
 int main(int argc, char **argv) {
@@ -68,6 +101,8 @@ int main(int argc, char **argv) {
   mmapurl_stats_get(&b);
   CHECK(b.faults - a.faults >= 16);
   CHECK(b.bytes_downloaded - a.bytes_downloaded >= 1 << 20);
+
+  fork_during_advise(p);
 
   /* bad arguments */
   CHECK_INT(mmapurl_advise(p, 0, sz, 99), MMAPURL_E_INVALID_ARG);

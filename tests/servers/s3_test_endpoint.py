@@ -62,7 +62,11 @@ Control (no authentication):
                  connections read the ClientHello, then RST (SO_LINGER 0) in
                  the middle of the handshake; "tls_close": a clean close (FIN)
                  instead. Not tied to a method or key.
-  POST /__reset  clears faults, replacements and statistics
+    {"action":"etag_style","key":"bucket/key","style":"none"|"weak"}
+                 origin only: that object is served without an ETag, or with
+                 a weak one (W/"..."), which If-Match never matches; both
+                 still honour If-Unmodified-Since against Last-Modified
+  POST /__reset  clears faults, replacements, ETag styles and statistics
   GET  /__stats  {"requests","object_gets","bytes_sent","ranges" (Range header
                  or null of the last 1000 object GETs),"statuses","faults_fired",
                  "signature_failures","tls_handshake_failures","connections"
@@ -123,6 +127,7 @@ class State:
         self.wake = threading.Event()
         self.faults = []
         self.generations = {}
+        self.etag_styles = {}
         self.md5_cache = {}
         self.reset_stats()
 
@@ -185,6 +190,16 @@ def parse_range(value, size):
     if start >= size:
         return "unsatisfiable"
     return (start, min(end, size - 1))
+
+
+def modified_since(last_modified, since):
+    """Whether Last-Modified is later than an If-Unmodified-Since date; an
+    unparseable date counts as a failed precondition."""
+    try:
+        return email.utils.parsedate_to_datetime(last_modified) > \
+            email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return True
 
 
 def etag_matches(header, etag):
@@ -386,6 +401,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with state.lock:
                 state.faults = []
                 state.generations = {}
+                state.etag_styles = {}
                 state.reset_stats()
                 old_wake, state.wake = state.wake, threading.Event()
             old_wake.set()
@@ -396,7 +412,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 action = fault["action"]
                 if action not in ("status", "reset", "short", "ignore_range",
                                   "stall", "delay", "redirect_region", "replace",
-                                  *HANDSHAKE_FAULTS):
+                                  "etag_style", *HANDSHAKE_FAULTS):
                     raise ValueError(f"unknown action {action!r}")
                 if action in HANDSHAKE_FAULTS and not state.args.tls_cert:
                     raise ValueError(f"{action} needs TLS (--tls-cert)")
@@ -406,6 +422,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     with state.lock:
                         key = fault["key"]
                         state.generations[key] = state.generations.get(key, 0) + 1
+                elif action == "etag_style":
+                    if fault["style"] not in ("none", "weak"):
+                        raise ValueError("style must be none or weak")
+                    with state.lock:
+                        state.etag_styles[fault["key"]] = fault["style"]
                 else:
                     fault["count"] = int(fault.get("count", 1))
                     with state.lock:
@@ -645,14 +666,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st = os.fstat(f.fileno())
             size = st.st_size
             etag, last_modified = self.object_etag(fspath, f"{bucket}/{objkey}", st)
-            base = [("ETag", etag), ("Last-Modified", last_modified),
-                    ("Accept-Ranges", "bytes")]
+            with self.state.lock:
+                style = self.state.etag_styles.get(f"{bucket}/{objkey}")
+            base = [("Last-Modified", last_modified), ("Accept-Ranges", "bytes")]
+            if style != "none":
+                base.insert(0, ("ETag", "W/" + etag if style == "weak" else etag))
             if_match = self.headers.get("If-Match")
-            if if_match is not None and not etag_matches(if_match, etag):
+            ius = self.headers.get("If-Unmodified-Since")
+            if (if_match is not None and (style is not None or not etag_matches(if_match, etag))) \
+                    or (ius is not None and modified_since(last_modified, ius)):
                 return self.send_error_xml(
                     412, "PreconditionFailed",
                     "At least one of the pre-conditions you specified did not hold",
-                    Condition="If-Match")
+                    Condition="If-Unmodified-Since" if ius is not None else "If-Match")
             if_none = self.headers.get("If-None-Match")
             if if_none is not None and etag_matches(if_none, etag):
                 self.count_status(304)

@@ -215,7 +215,25 @@ static void test_uri_encode(void) {
   expect_enc("", 1, "");
 }
 
+/* URLs in messages: no user:password, no query (a presigned URL's query
+ * is a credential); the rest kept. */
+static void test_url_for_log(void) {
+  char out[256];
+  mu_url_for_log("https://alice:Hunter2@h.example:8443/b/k.bin?X-Amz-Signature=ab&sig=cd", out,
+                 sizeof out);
+  CHECK_STR(out, "https://h.example:8443/b/k.bin?...");
+  mu_url_for_log("http://127.0.0.1:9000/bucket/key", out, sizeof out);
+  CHECK_STR(out, "http://127.0.0.1:9000/bucket/key");
+  mu_url_for_log("http://user@host?q=1", out, sizeof out);
+  CHECK_STR(out, "http://host?...");
+  mu_url_for_log("http://host/p#frag", out, sizeof out);
+  CHECK_STR(out, "http://host/p?...");
+  mu_url_for_log("https://h/very/long/path", out, 12);
+  CHECK_STR(out, "https://h/v");
+}
+
 int main(void) {
+  test_url_for_log();
   test_s3_valid();
   test_bucket_rules();
   test_s3_invalid();

@@ -117,9 +117,6 @@ static int object_new(const char *url, struct mu_s3_object **out) {
   return 0;
 }
 
-/* Bytes the opening response carried. */
-static uint64_t first_block_of(const struct mu_http_response *rs) { return rs->received; }
-
 /* A strong ETag can be required with If-Match; a weak one ("W/...") never
  * matches If-Match (RFC 9110), so it is only compared. */
 static int strong_etag(const char *etag) { return etag[0] && strncmp(etag, "W/", 2) != 0; }
@@ -139,7 +136,7 @@ static int take_metadata(struct mu_s3_object *o, const struct mu_http_response *
   }
   snprintf(o->etag, sizeof o->etag, "%s", rs->etag);
   snprintf(o->last_modified_raw, sizeof o->last_modified_raw, "%s", rs->last_modified);
-  if (!o->etag[0] && !o->last_modified_raw[0] && o->size > first_block_of(rs))
+  if (!o->etag[0] && !o->last_modified_raw[0] && o->size > rs->received)
     MU_WARN("%s: the server sends neither ETag nor Last-Modified: if the object is replaced "
             "while open, mmapurl cannot tell (only a size change is caught)", what);
   if (rs->last_modified[0]) {

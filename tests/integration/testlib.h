@@ -272,29 +272,38 @@ static size_t tl_body_sink(char *p, size_t s, size_t n, void *u) {
   return s * n;
 }
 
-/* A counter of the fault endpoint's GET /__stats ("object_gets",
- * "bytes_sent", "requests", ...) or, for a status such as "412", its count
- * in "statuses" (0 when absent). -1 if the endpoint did not answer. */
-static inline long long tl_endpoint_stat(const char *name) {
+/* The fault endpoint's GET /__stats JSON (malloc'd; the caller frees it),
+ * or NULL if it did not answer. */
+static inline char *tl_endpoint_stats_json(void) {
   const char *base = getenv("MU_TEST_CONTROL_URL");
   char url[512];
-  long long v = -1;
   struct tl_body b = {NULL, 0};
   if (!base || !*base)
-    return -1;
+    return NULL;
   snprintf(url, sizeof url, "%s/__stats", base);
   CURL *c = curl_easy_init();
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tl_body_sink);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  if (curl_easy_perform(c) == CURLE_OK && b.p) {
-    char needle[64];
-    snprintf(needle, sizeof needle, "\"%s\": ", name);
-    const char *at = strstr(b.p, needle);
-    v = at ? strtoll(at + strlen(needle), NULL, 10) : 0;
+  if (curl_easy_perform(c) != CURLE_OK) {
+    free(b.p);
+    b.p = NULL;
   }
   curl_easy_cleanup(c);
-  free(b.p);
+  return b.p;
+}
+
+/* A counter of the fault endpoint's GET /__stats ("object_gets",
+ * "bytes_sent", "requests", ...) or, for a status such as "412", its count
+ * in "statuses" (0 when absent). -1 if the endpoint did not answer. */
+static inline long long tl_endpoint_stat(const char *name) {
+  char *json = tl_endpoint_stats_json(), needle[64];
+  if (!json)
+    return -1;
+  snprintf(needle, sizeof needle, "\"%s\": ", name);
+  const char *at = strstr(json, needle);
+  long long v = at ? strtoll(at + strlen(needle), NULL, 10) : 0;
+  free(json);
   return v;
 }
 
@@ -304,20 +313,11 @@ static inline long long tl_endpoint_stat(const char *name) {
  * arrives, so, unlike "bytes_sent", never after the client has its answer.
  * -1 if the endpoint did not answer. */
 static inline long long tl_endpoint_range_bytes(long long *count) {
-  const char *base = getenv("MU_TEST_CONTROL_URL");
-  char url[512];
+  char *json = tl_endpoint_stats_json();
+  const char *at = json ? strstr(json, "\"ranges\": [") : NULL;
   long long total = -1;
-  struct tl_body b = {NULL, 0};
   *count = -1;
-  if (!base || !*base)
-    return -1;
-  snprintf(url, sizeof url, "%s/__stats", base);
-  CURL *c = curl_easy_init();
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tl_body_sink);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  const char *at = NULL;
-  if (curl_easy_perform(c) == CURLE_OK && b.p && (at = strstr(b.p, "\"ranges\": ["))) {
+  if (at) {
     at += strlen("\"ranges\": [");
     total = 0;
     *count = 0;
@@ -335,8 +335,7 @@ static inline long long tl_endpoint_range_bytes(long long *count) {
       }
     }
   }
-  curl_easy_cleanup(c);
-  free(b.p);
+  free(json);
   return total;
 }
 

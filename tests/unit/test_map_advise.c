@@ -26,15 +26,8 @@ static size_t scan(const struct mu_map *m, uint64_t from, uint64_t to) {
   return bad;
 }
 
-/* Resident pages of [off, off+len) of the mapping (mincore). */
 static size_t resident(const struct mu_map *m, uint64_t off, uint64_t len) {
-  size_t first = off / 4096, last = (off + len + 4095) / 4096, n = 0;
-  unsigned char *vec = calloc(last - first, 1);
-  if (mincore((char *)mu_map_addr(m) + first * 4096, (last - first) * 4096, vec) == 0)
-    for (size_t i = 0; i < last - first; i++)
-      n += vec[i] & 1;
-  free(vec);
-  return n;
+  return tmap_resident_pages(m, off, len);
 }
 
 /* Wait (up to 5 s) until all of [off, off+len) is resident. */

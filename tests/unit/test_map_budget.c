@@ -15,15 +15,9 @@
 #define SIZE (8 * CAP + 999)
 #define SLACK (MU_MAP_WORKERS * BLOCK)
 
-/* Resident pages of the mapping, in bytes (mincore). */
+/* Resident bytes of the whole mapping. */
 static size_t resident(const struct mu_map *m) {
-  size_t len = (mu_map_size(m) + 4095) / 4096 * 4096, n = 0;
-  unsigned char *vec = malloc(len / 4096);
-  if (mincore(mu_map_addr(m), len, vec) == 0)
-    for (size_t i = 0; i < len / 4096; i++)
-      n += vec[i] & 1;
-  free(vec);
-  return n * 4096;
+  return tmap_resident_pages(m, 0, mu_map_size(m)) * 4096;
 }
 
 /* Scan in order, checking the budget every MiB. */

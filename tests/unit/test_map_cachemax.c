@@ -17,15 +17,9 @@
 #define SIZE (8 * LIMIT + 999)
 #define SLOW_BLOCK 40 /* the block the slow source holds back */
 
-/* Resident pages of the mapping, in bytes (mincore). */
+/* Resident bytes of the whole mapping. */
 static size_t resident(const struct mu_map *m) {
-  size_t len = (mu_map_size(m) + 4095) / 4096 * 4096, n = 0;
-  unsigned char *vec = malloc(len / 4096);
-  if (mincore(mu_map_addr(m), len, vec) == 0)
-    for (size_t i = 0; i < len / 4096; i++)
-      n += vec[i] & 1;
-  free(vec);
-  return n * 4096;
+  return tmap_resident_pages(m, 0, mu_map_size(m)) * 4096;
 }
 
 static struct mu_map_stats stats_of(const struct mu_map *m) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,4 +155,15 @@ static inline double tnow(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Resident pages of [off, off+len) of the mapping (mincore). */
+static inline size_t tmap_resident_pages(const struct mu_map *m, uint64_t off, uint64_t len) {
+  size_t first = off / 4096, last = (off + len + 4095) / 4096, n = 0;
+  unsigned char *vec = calloc(last - first ? last - first : 1, 1);
+  if (vec && mincore((char *)mu_map_addr(m) + first * 4096, (last - first) * 4096, vec) == 0)
+    for (size_t i = 0; i < last - first; i++)
+      n += vec[i] & 1;
+  free(vec);
+  return n;
 }

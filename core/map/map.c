@@ -111,6 +111,14 @@ int mu_map_advise(struct mu_map *m, uint64_t off, uint64_t len, enum mu_map_advi
   return 0;
 }
 
+int mu_map_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
+  if (!m || (!dst && len))
+    return mu_fail(MMAPURL_E_INVALID_ARG, "mu_map_read: mapping or buffer is NULL");
+  if (off > m->src.size || len > m->src.size - off)
+    return mu_fail(MMAPURL_E_INVALID_ARG, "mu_map_read: range past the end of the object");
+  return len ? mu_region_read(m, dst, len, off) : 0;
+}
+
 void mu_map_close(struct mu_map *m) {
   if (m)
     mu_region_close(m);

@@ -94,6 +94,19 @@ void mu_map_stats(const struct mu_map *m, struct mu_map_stats *out);
  */
 void mu_map_close(struct mu_map *m);
 
+/*
+ * mu_map_read - copy [off, off+len) of m's source into dst (clipped to the
+ * size; the caller clips) without touching the mapping's missing pages:
+ * installed blocks are copied under the lock, absent ones are fetched as a
+ * fault would fetch them (demand, then sequential readahead) and waited
+ * for. A block whose fetch fails is fetched once more; if that fails too,
+ * returns that fetch's MMAPURL_E_* code (a read of a local file gets EIO
+ * where its mapping gets SIGBUS). Returns 0, that code, or
+ * MMAPURL_E_INVALID_ARG (range past the size, m closing).
+ * Thread-safe; blocks only for fetches.
+ */
+int mu_map_read(struct mu_map *m, void *dst, size_t len, uint64_t off);
+
 /* Access advice for a mapping, as madvise(2) for ours. */
 enum mu_map_advice {
   MU_MAP_NORMAL = 0,     /* the default adaptive readahead */

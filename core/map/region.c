@@ -67,6 +67,7 @@ static void region_free(struct mu_map *m) {
   free(m->state);
   free(m->parked);
   mu_budget_fini(&m->own);
+  pthread_cond_destroy(&m->settled);
   pthread_mutex_destroy(&m->lock);
   free(m);
 }
@@ -165,6 +166,13 @@ static int park(struct mu_map *m, size_t b, const char *data) {
  * retries). Blocks already installed stay. */
 static void fail_fetch(struct mu_map *m, struct mu_fetch *f, int rc) {
   m->stats.failures++;
+  m->last_error = rc;
+  for (struct mu_reading *r = m->readers; r; r = r->next) {
+    if (r->block >= f->first && r->block < f->first + f->count) {
+      r->failures++; /* a failure of the block it reads, not an eviction */
+      r->rc = rc;
+    }
+  }
   MU_WARN("map: fetch of blocks %zu..%zu failed (%s); SIGBUS to the threads touching them",
           f->first, f->first + f->count - 1, mmap_s3_errstr(rc));
   for (size_t b = f->first; b < f->first + f->count; b++) {
@@ -224,6 +232,7 @@ static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
     /* the closer counted no in-flight */
     mu_budget_sub(&m->own, span_bytes(m, f->first, f->count));
   }
+  pthread_cond_broadcast(&m->settled);
   int last = drop_fetch_locked(m, f);
   pthread_mutex_unlock(&m->lock);
   if (last)
@@ -380,6 +389,110 @@ void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid) {
   pthread_mutex_unlock(&m->lock);
 }
 
+/* Whether all of [p, p+len) is in memory: a copy under the lock must never
+ * take a missing-page fault (the reader would need the lock to serve it). */
+static int range_resident(const char *p, size_t len) {
+  size_t pg = page_size();
+  uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1);
+  size_t n = ((uintptr_t)p + len - a + pg - 1) / pg;
+  unsigned char vec[64];
+  while (n > 0) {
+    size_t k = n < sizeof vec ? n : sizeof vec;
+    if (mincore((void *)a, k * pg, vec) != 0)
+      return 0;
+    for (size_t i = 0; i < k; i++)
+      if (!(vec[i] & 1))
+        return 0;
+    a += k * pg;
+    n -= k;
+  }
+  return 1;
+}
+
+/* Under lock: copy what block b holds of [off, off+len) into dst. 1 if
+ * copied; 0 if b is not installed (or its pages are gone: b is absent).
+ * A page swapped out is not resident but not missing either (a touch swaps
+ * it in, no userfault; a fetch could not replace it): MADV_WILLNEED reads
+ * it into the swap cache, where mincore sees it. */
+static int copy_block(struct mu_map *m, size_t b, char *dst, uint64_t off, size_t len) {
+  if (st(m, b) == MU_BLK_PARKED) {
+    memcpy(dst, m->parked + (off - (uint64_t)b * m->block), len);
+    mu_region_unpark(m, 0);
+    mu_ra_on_marker(m, b);
+    return 1;
+  }
+  if (st(m, b) != MU_BLK_PRESENT)
+    return 0;
+  if (!range_resident(m->addr + off, len)) {
+    uintptr_t a = (uintptr_t)(m->addr + off) & ~(uintptr_t)(page_size() - 1);
+    (void)madvise((void *)a, (uintptr_t)(m->addr + off) + len - a, MADV_WILLNEED);
+  }
+  if (!range_resident(m->addr + off, len)) {
+    set_st(m, b, MU_BLK_ABSENT); /* dropped behind our back: fetch again */
+    unaccount(m, b);
+    return 0;
+  }
+  memcpy(dst, m->addr + off, len);
+  return 1;
+}
+
+/* Fetches of one block a read may start, none failing, before it gives up:
+ * each was installed, then dropped (evicted, DONTNEED) before the reader
+ * could copy it; a bound, so such a race can never loop forever. */
+#define READ_MAX_REFETCH 16
+
+/* The reader holds a reference (a close while it waits does not free m
+ * under it; it frees m if it is the last) and is listed in m->readers, so
+ * that only a failed fetch of its block counts as a failure (an eviction
+ * between the install and its copy only means fetching again). */
+int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
+  char *out = dst;
+  uint64_t end = off + len;
+  int rc = 0;
+  unsigned fetches = 0;
+  struct mu_reading r = {.block = (size_t)(off / m->block)};
+  pthread_mutex_lock(&m->lock);
+  m->refs++;
+  r.next = m->readers;
+  /* r lives on this stack until it is unlinked below, before returning. */
+  m->readers = &r; // cppcheck-suppress autoVariables
+  while (off < end && rc == 0) {
+    size_t b = r.block;
+    uint64_t bend = (uint64_t)(b + 1) * m->block;
+    size_t n = (size_t)((bend < end ? bend : end) - off);
+    if (m->closing) {
+      rc = mu_fail(MMAPURL_E_INVALID_ARG, "map: read from a mapping being closed");
+    } else if (copy_block(m, b, out, off, n)) {
+      out += n, off += n;
+      r.block = b + 1, r.failures = 0, r.rc = 0;
+      fetches = 0;
+    } else if (st(m, b) == MU_BLK_INFLIGHT) {
+      pthread_cond_wait(&m->settled, &m->lock);
+    } else if (st(m, b) == MU_BLK_FAILED || r.failures >= 2) {
+      rc = r.rc ? r.rc : m->last_error ? m->last_error : MMAPURL_E_NETWORK;
+      mu_fail(rc, "map: block %zu could not be fetched: %s", b, mmap_s3_errstr(rc));
+    } else if (++fetches > READ_MAX_REFETCH) {
+      rc = mu_fail(MMAPURL_E_INTERNAL, "map: block %zu was dropped %d times before it was read",
+                   b, READ_MAX_REFETCH);
+    } else if (!fetch_new(m, b, 1, 1)) {
+      rc = mu_fail(MMAPURL_E_NOMEM, "map: no memory for a fetch");
+    } else {
+      mu_ra_on_miss(m, b);
+    }
+  }
+  for (struct mu_reading **pp = &m->readers; *pp; pp = &(*pp)->next) {
+    if (*pp == &r) {
+      *pp = r.next;
+      break;
+    }
+  }
+  int last = --m->refs == 0;
+  pthread_mutex_unlock(&m->lock);
+  if (last)
+    region_free(m);
+  return rc;
+}
+
 /* Under lock, closing: make every thread blocked on m, or touching it
  * before it is unmapped, get a signal instead of a zero page. The threads
  * known to wait get SIGBUS: pending before they run again, it is delivered
@@ -420,6 +533,7 @@ void mu_region_close(struct mu_map *m) {
   pthread_mutex_lock(&m->lock);
   mu_region_unpark(m, 0);
   m->closing = 1;
+  pthread_cond_broadcast(&m->settled);
   if (m->registered)
     fence(m);
   cancel_queued(m);
@@ -504,6 +618,7 @@ int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *op
   m->ra_last = m->ra_marker = m->parked_block = MU_NONE;
   m->refs = 1;
   pthread_mutex_init(&m->lock, NULL);
+  pthread_cond_init(&m->settled, NULL);
   mu_budget_init(&m->own, cache_max);
   int rc = map_memory(m);
   if (rc != 0) {
@@ -632,6 +747,12 @@ void mu_region_after_fork_child(struct mu_map *m) {
     m->refs--;
   }
   m->fetches = NULL;
+  /* Nor do the parent's threads in mu_region_read: drop their references,
+   * and forget them as waiters of `settled` (a broadcast could wait for them). */
+  for (struct mu_reading *r = m->readers; r; r = r->next)
+    m->refs--;
+  m->readers = NULL;
+  pthread_cond_init(&m->settled, NULL);
   for (size_t b = 0; b < m->nblocks; b++) {
     if (st(m, b) == MU_BLK_INFLIGHT) {
       set_st(m, b, MU_BLK_ABSENT);

@@ -53,6 +53,17 @@ struct mu_fetch {
   struct mu_fetch *next;
 };
 
+/* A thread in mu_region_read (on its stack), linked in its mapping's
+ * `readers` while it works on block `block`: each failed fetch of that
+ * block counts in `failures`, with its code in `rc` (an eviction or drop
+ * of the installed block does not count). */
+struct mu_reading {
+  size_t block;
+  unsigned failures;
+  int rc;
+  struct mu_reading *next;
+};
+
 struct mu_map {
   /* Immutable after open. */
   struct mu_map_source src;
@@ -65,10 +76,15 @@ struct mu_map {
 
   /* Guarded by lock (the fault reader, the workers and the closer). */
   pthread_mutex_t lock;
+  pthread_cond_t settled; /* broadcast when a fetch is installed or failed,
+                             and on close (readers in mu_region_read wait) */
+  int last_error;      /* the MMAPURL_E_* code of the last failed fetch */
+  struct mu_reading *readers; /* the threads in mu_region_read */
   uint8_t *state;      /* per block */
   struct mu_fetch *fetches;
   int closing;         /* no more installs, no new fetches */
-  unsigned refs;       /* the opener + one per fetch not yet dropped */
+  unsigned refs;       /* the opener + one per fetch not yet dropped + one
+                          per thread in mu_region_read */
   struct mu_map_stats stats;
   /* Readahead (readahead.c): last demand miss, current window size, first
    * block after the last planned window, the marker block. */
@@ -108,6 +124,8 @@ int mu_region_evict(struct mu_map *m, size_t b, const struct mu_budget *from);
 /* Under lock: install the parked block (if any) as a present block. If
  * that fails, tid (> 0: a thread blocked on it) gets SIGBUS. */
 void mu_region_unpark(struct mu_map *m, pid_t tid);
+/* mu_map_read's contract; takes m's lock, waits on `settled`. */
+int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off);
 /* mu_map_advise's contract, advice already validated; takes m's lock. */
 void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice);
 

@@ -424,3 +424,30 @@ int mu_config_get(const struct mu_config **out) {
   *out = &config;
   return 0;
 }
+
+int mu_config_shim(struct mu_shim_config *out) {
+  struct env e = {.get = real_getenv, .ctx = NULL};
+  int rc = 0;
+  memset(out, 0, sizeof *out);
+  snprintf(out->prefix, sizeof out->prefix, "/s3");
+  const char *p = env_set(&e, "MMAPURL_PREFIX");
+  if (p) {
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+      n--;
+    if (p[0] != '/' || n < 2 || n >= sizeof out->prefix)
+      rc = bad_value("MMAPURL_PREFIX", p, "expected an absolute path other than /, such as /s3");
+    else
+      snprintf(out->prefix, sizeof out->prefix, "%.*s", (int)n, p);
+  }
+  out->prefix_len = strlen(out->prefix);
+  int ttl_rc = get_duration(&e, "MMAPURL_STAT_TTL", 60000, 1, &out->stat_ttl_ms);
+  if (ttl_rc != 0) {
+    out->stat_ttl_ms = 60000;
+    rc = rc ? rc : ttl_rc;
+  }
+  out->handoff = env_set(&e, "MMAPURL_SHIM_FDS");
+  out->ld_preload = env_set(&e, "LD_PRELOAD");
+  out->cwd = env_set(&e, "MMAPURL_SHIM_CWD");
+  return rc;
+}

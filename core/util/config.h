@@ -55,6 +55,23 @@ void mu_config_free(struct mu_config *cfg);
  * installs the stats report. */
 int mu_config_get(const struct mu_config **out);
 
+/* The LD_PRELOAD shim's own settings, read from the real environment when
+ * the shim loads (before anything else of mmapurl runs). */
+struct mu_shim_config {
+  char prefix[256];       /* MMAPURL_PREFIX without a trailing '/' (default "/s3") */
+  size_t prefix_len;
+  long stat_ttl_ms;       /* MMAPURL_STAT_TTL: how long stat and listing
+                             results are reused (default 60s; 0: never) */
+  const char *handoff;    /* MMAPURL_SHIM_FDS: open files handed over by the
+                             parent across exec (internal), or NULL */
+  const char *ld_preload; /* LD_PRELOAD as this process got it, or NULL */
+  const char *cwd;        /* MMAPURL_SHIM_CWD: the parent's working directory
+                             when it was one of ours (internal), or NULL */
+};
+/* Fill *out. 0, or MMAPURL_E_CONFIG with a detail naming the variable
+ * (*out then holds the defaults for the invalid settings). */
+int mu_config_shim(struct mu_shim_config *out);
+
 /* "64K", "8M", "1G", "4096" (K/M/G are powers of 1024, case-insensitive,
  * an optional trailing "B" or "iB" accepted). 0 or MMAPURL_E_CONFIG. */
 int mu_parse_size(const char *s, uint64_t *out);

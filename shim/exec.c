@@ -2,13 +2,18 @@
  * exec.c - our open files across execve(). The placeholder fds survive
  * exec as any fd does (with their kernel offsets); what the new program's
  * shim needs besides is which fds are ours and what they name. We pass
- * that in MMAPURL_SHIM_FDS ("fd:inode:url-hex:etag-hex;..."), and keep
+ * that in MMAPURL_SHIM_FDS (per file: its placeholder's device and inode,
+ * what it names and its ETag), and keep
  * the shim in LD_PRELOAD even when a program passes an environment of its
  * own; a working directory of ours goes in MMAPURL_SHIM_CWD. At load the new shim reopens each handed-over object, refusing
  * (EIO on every read) one whose ETag changed meanwhile.
- * Must never trust an fd whose inode differs from the one handed over (it
- * was closed and reused), and never drop the caller's own variables.
+ * The new shim claims fds by the placeholder's identity, not by number:
+ * whatever moved them between the listing and exec (a vfork child's dup2,
+ * posix_spawn's file actions) is followed.
+ * Must never claim an fd whose device and inode are not one handed over,
+ * and never drop the caller's own variables.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,18 +71,47 @@ static void put_hex(struct sbuf *b, const char *s) {
   }
 }
 
-static void describe(int fd, struct shim_file *f, void *ctx) {
-  struct sbuf *b = ctx;
-  struct stat st = {0};
-  if (f->kind != SHIM_FILE || REAL(fstatat)(fd, "", &st, AT_EMPTY_PATH) != 0)
-    return;
-  char head[64];
-  int n = snprintf(head, sizeof head, "%d:%llu:", fd, (unsigned long long)st.st_ino);
+/* The distinct files of ours (dup'ed fds share one), gathered under the
+ * table lock. */
+struct files {
+  struct shim_file **v;
+  size_t n, cap;
+  int failed;
+};
+
+static void gather(int fd, struct shim_file *f, void *ctx) {
+  struct files *fs = ctx;
+  for (size_t i = 0; i < fs->n; i++)
+    if (fs->v[i] == f)
+      return;
+  if (fs->n == fs->cap) {
+    size_t cap = fs->cap ? fs->cap * 2 : 8;
+    struct shim_file **v = realloc(fs->v, cap * sizeof *v);
+    if (!v) {
+      fs->failed = 1;
+      return;
+    }
+    fs->v = v;
+    fs->cap = cap;
+  }
+  fs->v[fs->n++] = f;
+}
+
+/* "f:dev:ino:url-hex:etag-hex;" for a file, "d:dev:ino:path-hex:;" for a
+ * directory: what the new program needs to find and reopen it. */
+static void describe(struct sbuf *b, const struct shim_file *f) {
+  char head[96];
+  int n = snprintf(head, sizeof head, "%c:%llu:%llu:", f->kind == SHIM_FILE ? 'f' : 'd',
+                   (unsigned long long)f->ph_dev, (unsigned long long)f->ph_ino);
   put(b, head, (size_t)n);
-  put(b, "s3://", 5);
-  put_hex(b, f->path.bucket);
-  put_hex(b, "/");
-  put_hex(b, f->path.key);
+  if (f->kind == SHIM_FILE) {
+    put_hex(b, "s3://");
+    put_hex(b, f->path.bucket);
+    put_hex(b, "/");
+    put_hex(b, f->path.key);
+  } else {
+    put_hex(b, f->path.display);
+  }
   put(b, ":", 1);
   put_hex(b, f->etag);
   put(b, ";", 1);
@@ -131,8 +165,13 @@ char **shim_exec_env(char *const envp[]) {
       ok = 0;
   }
   struct sbuf fds = {0};
+  struct files fs = {0};
   put(&fds, FDS_VAR "=", sizeof FDS_VAR);
-  shim_fd_each(describe, &fds);
+  shim_fd_each(gather, &fs);
+  for (size_t i = 0; i < fs.n; i++)
+    describe(&fds, fs.v[i]);
+  free(fs.v);
+  fds.failed |= fs.failed;
   if (!fds.failed && fds.len > sizeof FDS_VAR)
     env[k++] = fds.p;
   else
@@ -183,62 +222,114 @@ static int unhex(const char *s, size_t n, char *out, size_t cap) {
   return 0;
 }
 
-/* One "fd:inode:url-hex:etag-hex" entry. */
-static void restore_one(const char *e, size_t len) {
-  char item[8192];
+/* One handed-over file: its placeholder's identity and what it names. */
+struct handed {
+  char kind; /* 'f' or 'd' */
+  dev_t dev;
+  ino_t ino;
+  char target[4096]; /* "s3://bucket/key" or the directory's path */
+  char etag[256];
+  struct shim_file *f; /* reopened on its first fd, then shared */
+  int failed;
+};
+
+static int parse_entry(const char *e, size_t len, struct handed *h) {
+  char item[9000];
   if (len >= sizeof item)
-    return;
+    return -1;
   memcpy(item, e, len);
   item[len] = '\0';
-  int fd;
-  unsigned long long ino;
+  unsigned long long dev, ino;
   int used = 0;
-  if (sscanf(item, "%d:%llu:%n", &fd, &ino, &used) != 2 || used == 0)
-    return;
-  char *url_hex = item + used;
-  if (strncmp(url_hex, "s3://", 5) != 0)
-    return;
-  char *colon = strchr(url_hex + 5, ':');
-  if (!colon)
-    return;
-  char rest[4096], url[4200], etag[256];
-  if (unhex(url_hex + 5, (size_t)(colon - url_hex - 5), rest, sizeof rest) != 0 ||
-      unhex(colon + 1, strlen(colon + 1), etag, sizeof etag) != 0)
-    return;
-  snprintf(url, sizeof url, "s3://%s", rest);
-  struct stat st = {0};
-  if (REAL(fstatat)(fd, "", &st, AT_EMPTY_PATH) != 0 || st.st_ino != (ino_t)ino)
-    return; /* closed on exec, or reused */
+  if (sscanf(item, "%c:%llu:%llu:%n", &h->kind, &dev, &ino, &used) != 3 || used == 0 ||
+      (h->kind != 'f' && h->kind != 'd'))
+    return -1;
+  char *target = item + used, *colon = strchr(target, ':');
+  if (!colon || unhex(target, (size_t)(colon - target), h->target, sizeof h->target) != 0 ||
+      unhex(colon + 1, strlen(colon + 1), h->etag, sizeof h->etag) != 0)
+    return -1;
+  h->dev = (dev_t)dev;
+  h->ino = (ino_t)ino;
+  return 0;
+}
+
+/* Reopen what h names (once). 0, or -errno. */
+static int reopen(struct handed *h) {
   struct shim_path p;
-  struct shim_file *f = NULL;
-  if (shim_path_parse(url, &p) != 0)
-    return;
-  int rc = shim_file_open(&p, &f);
+  int rc = shim_path_parse(h->target, &p);
+  if (rc == 0)
+    rc = h->kind == 'f' ? shim_file_open(&p, &h->f) : shim_dir_open(&p, &h->f);
   if (rc != 0) {
     shim_path_free(&p);
-    MU_WARN("shim: fd %d (%s) handed over by the parent cannot be reopened: %s", fd, url,
-            strerror(-rc));
+    return rc;
+  }
+  h->f->ph_dev = h->dev;
+  h->f->ph_ino = h->ino;
+  if (h->kind == 'f' && strcmp(h->f->etag, h->etag) != 0) {
+    MU_WARN("shim: %s changed since the parent opened it; reads of it fail with EIO", h->target);
+    h->f->broken = 1;
+  }
+  return 0;
+}
+
+/* Claim every fd whose placeholder is one handed over: by identity, not by
+ * number, so fds the parent (or a vfork child, or posix_spawn's file
+ * actions) moved after listing them are found too. */
+static void claim_fds(struct handed *hs, size_t n) {
+  DIR *d = REAL(opendir)("/proc/self/fd");
+  if (!d) {
+    MU_WARN("shim: /proc/self/fd: %s; files handed over by the parent are unreadable",
+            strerror(errno));
     return;
   }
-  if (strcmp(f->etag, etag) != 0) {
-    MU_WARN("shim: fd %d: %s changed since the parent opened it; its reads fail with EIO", fd,
-            url);
-    f->broken = 1;
+  struct dirent *e;
+  while ((e = REAL(readdir)(d))) {
+    char *end;
+    long fd = strtol(e->d_name, &end, 10);
+    struct stat st = {0};
+    if (*end || end == e->d_name || fd == REAL(dirfd)(d) ||
+        REAL(fstatat)((int)fd, "", &st, AT_EMPTY_PATH) != 0)
+      continue;
+    for (size_t i = 0; i < n; i++) {
+      struct handed *h = &hs[i];
+      if (h->failed || st.st_dev != h->dev || st.st_ino != h->ino)
+        continue;
+      int rc = h->f ? 0 : reopen(h);
+      if (rc != 0) {
+        h->failed = 1;
+        MU_WARN("shim: fd %ld (%s) handed over by the parent cannot be reopened: %s", fd,
+                h->target, strerror(-rc));
+      } else {
+        shim_fd_set((int)fd, h->f);
+      }
+      break;
+    }
   }
-  shim_fd_set(fd, f);
-  shim_file_put(f);
+  REAL(closedir)(d);
 }
 
 void shim_exec_restore(void) {
   struct mu_shim_config c;
   mu_config_shim(&c);
   const char *s = c.handoff;
+  struct handed *hs = NULL;
+  size_t n = 0;
   while (s && *s) {
     const char *end = strchr(s, ';');
-    size_t n = end ? (size_t)(end - s) : strlen(s);
-    if (n)
-      restore_one(s, n);
-    s += n + (end ? 1 : 0);
+    size_t len = end ? (size_t)(end - s) : strlen(s);
+    struct handed *v = len ? realloc(hs, (n + 1) * sizeof *hs) : NULL;
+    if (v) {
+      hs = v;
+      memset(&hs[n], 0, sizeof hs[n]);
+      if (parse_entry(s, len, &hs[n]) == 0)
+        n++;
+    }
+    s += len + (end ? 1 : 0);
   }
+  if (n)
+    claim_fds(hs, n);
+  for (size_t i = 0; i < n; i++)
+    shim_file_put(hs[i].f);
+  free(hs);
   shim_stream_fix_stdin();
 }

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "map/map.h"
@@ -32,16 +33,29 @@ typedef _Atomic(struct shim_file *) fd_slot;
 static _Atomic(fd_slot *) pages[PAGES];
 static atomic_int nfds;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+/* The process whose table this is. A vfork child shares the parent's
+ * memory (and this table) but not its fds: its dup2 and close must not
+ * change what the parent sees. fork children run fork_child and own their
+ * copy. */
+static pid_t owner;
 
 static void fork_prepare(void) { pthread_mutex_lock(&lock); }
-static void fork_release(void) { pthread_mutex_unlock(&lock); }
-static void install_atfork(void) {
+static void fork_parent(void) { pthread_mutex_unlock(&lock); }
+static void fork_child(void) {
+  owner = getpid();
+  pthread_mutex_unlock(&lock);
+}
+
+void shim_fd_init(void) {
+  owner = getpid();
   /* After the mapping layer's handlers are registered, so ours (prepare
    * runs in reverse order) lock first and never wait on the core's. */
   mu_map_install_atfork();
-  pthread_atfork(fork_prepare, fork_release, fork_release);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
+
+/* Whether this process may change the table (not a vfork child). */
+static int owned(void) { return getpid() == owner; }
 
 int shim_fd_any(void) { return atomic_load_explicit(&nfds, memory_order_relaxed) > 0; }
 
@@ -103,7 +117,8 @@ struct shim_file *shim_fd_get(int fd) {
 }
 
 int shim_fd_set(int fd, struct shim_file *f) {
-  pthread_once(&atfork_once, install_atfork);
+  if (!owned())
+    return 0;
   pthread_mutex_lock(&lock);
   fd_slot *s = slot(fd, 1);
   if (!s) {
@@ -122,7 +137,7 @@ int shim_fd_set(int fd, struct shim_file *f) {
 }
 
 struct shim_file *shim_fd_take(int fd) {
-  if (!shim_fd_any())
+  if (!shim_fd_any() || !owned())
     return NULL;
   fd_slot *s = slot(fd, 0);
   if (!s || !atomic_load_explicit(s, memory_order_relaxed))
@@ -136,6 +151,8 @@ struct shim_file *shim_fd_take(int fd) {
 }
 
 void shim_fd_take_range(unsigned lo, unsigned hi) {
+  if (!shim_fd_any() || !owned())
+    return;
   for (unsigned fd = lo; fd <= hi && fd < PAGES * PAGE_FDS && shim_fd_any(); fd++) {
     if (!atomic_load(&pages[fd / PAGE_FDS])) {
       fd |= PAGE_FDS - 1; /* skip the whole missing page */
@@ -160,7 +177,7 @@ void shim_fd_each(void (*fn)(int fd, struct shim_file *f, void *ctx), void *ctx)
   pthread_mutex_unlock(&lock);
 }
 
-int shim_fd_placeholder(int cloexec) {
+int shim_fd_placeholder(int cloexec, dev_t *dev, ino_t *ino) {
   int fd = memfd_create("mmapurl", MFD_CLOEXEC);
   if (fd < 0)
     return -errno;
@@ -178,8 +195,17 @@ int shim_fd_placeholder(int cloexec) {
   /* Keep the memfd's number, the lowest free one, as open(2) would give. */
   if (REAL(dup3)(wo, fd, cloexec ? O_CLOEXEC : 0) < 0) {
     REAL(close)(fd);
-    return wo;
+    fd = wo;
+  } else {
+    REAL(close)(wo);
   }
-  REAL(close)(wo);
+  struct stat st = {0};
+  if (REAL(fstatat)(fd, "", &st, AT_EMPTY_PATH) != 0) {
+    int err = errno;
+    REAL(close)(fd);
+    return -err;
+  }
+  *dev = st.st_dev;
+  *ino = st.st_ino;
   return fd;
 }

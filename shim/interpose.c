@@ -52,6 +52,7 @@ static int fail(int neg_errno) {
 
 __attribute__((constructor)) static void shim_init(void) {
   shim_real_init();
+  shim_fd_init();
   shim_path_init();
   shim_exec_restore();
 }
@@ -73,7 +74,9 @@ static int open_ours(const char *path, int flags) {
   int rc = shim_path_parse(path, &p);
   if (rc)
     return fail(rc);
-  int fd = shim_fd_placeholder(flags & O_CLOEXEC);
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int fd = shim_fd_placeholder(flags & O_CLOEXEC, &dev, &ino);
   if (fd < 0) {
     shim_path_free(&p);
     return fail(fd);
@@ -93,8 +96,12 @@ static int open_ours(const char *path, int flags) {
     if (rc == 0)
       rc = shim_dir_open(&p, &f);
   }
-  if (rc == 0 && (rc = shim_fd_set(fd, f)) != 0)
-    shim_file_put(f);
+  if (rc == 0) {
+    f->ph_dev = dev;
+    f->ph_ino = ino;
+    if ((rc = shim_fd_set(fd, f)) != 0)
+      shim_file_put(f);
+  }
   if (rc) {
     if (!f)
       shim_path_free(&p);

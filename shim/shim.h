@@ -161,10 +161,15 @@ struct shim_file {
   struct mu_s3_object *obj; /* files: owned by map when map is set */
   struct mu_map *map;       /* files: NULL without userfaultfd */
   int broken;               /* handed over but the object changed: EIO */
+  dev_t ph_dev;             /* the placeholder's identity (one description, */
+  ino_t ph_ino;             /* shared by every dup of it), for exec handover */
   struct shim_dirent *ents; /* dirs: the listing, taken at open */
   size_t nents;
 };
 
+/* At load: the process owning the table (fork children take it over; a
+ * vfork child, which shares the parent's memory, never changes it). */
+void shim_fd_init(void);
 /* Whether any fd of ours is open (a relaxed read: the fast path). */
 int shim_fd_any(void);
 /* The file behind fd with a reference taken (shim_file_put it), or NULL. */
@@ -179,8 +184,9 @@ void shim_fd_take_range(unsigned lo, unsigned hi);
 void shim_fd_each(void (*fn)(int fd, struct shim_file *f, void *ctx), void *ctx);
 struct shim_file *shim_file_ref(struct shim_file *f);
 void shim_file_put(struct shim_file *f);
-/* A placeholder kernel fd (read-incapable, seekable: it holds the offset). */
-int shim_fd_placeholder(int cloexec);
+/* A placeholder kernel fd (read-incapable, seekable: it holds the offset);
+ * *dev and *ino identify it. */
+int shim_fd_placeholder(int cloexec, dev_t *dev, ino_t *ino);
 
 /* ---- file.c: object files ---------------------------------------------- */
 

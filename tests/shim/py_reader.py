@@ -438,6 +438,16 @@ def children(p):
                        stdout=subprocess.PIPE, check=False)
     out("pass_fds, offset 5100", r.returncode, r.stdout.hex())
     os.close(5)
+    # posix_spawn's file actions move the fd in the child, after the shim
+    # listed it: the new program must find it by identity, not by number.
+    rd, wr = os.pipe()
+    pid = os.posix_spawn("/usr/bin/head", ["head", "-c", "16"], os.environ,
+                         file_actions=[(os.POSIX_SPAWN_DUP2, fd, 0),
+                                       (os.POSIX_SPAWN_DUP2, wr, 1)])
+    os.close(wr)
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(rd, "rb") as pipe:
+        out("posix_spawn dup2 onto stdin", os.waitstatus_to_exitcode(status), pipe.read().hex())
     os.close(fd)
 
 

@@ -41,17 +41,7 @@ static struct mu_map *open_max(struct tsrc *t, size_t ra, size_t max,
   struct mu_map_source src = tsrc_source(t);
   src.fetch = fetch;
   struct mu_map_opts opts = {.block_size = BLOCK, .readahead_max = ra, .cache_max = max};
-  struct mu_map *m = NULL;
-  int rc = mu_map_open(&src, &opts, &m);
-  if (rc == MMAPURL_E_UFFD_UNAVAILABLE) {
-    printf("skipped: %s\n", mmap_s3_errstr(rc));
-    exit(77);
-  }
-  CHECK_INT(rc, 0);
-  if (!m)
-    exit(check_done() ? check_done() : 1);
-  t->opened = 1;
-  return m;
+  return tmap_open_src(t, &src, &opts);
 }
 
 /* Read [from, to) of m in pages, checking the bytes and, every 64 KiB, the

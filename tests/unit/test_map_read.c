@@ -68,18 +68,7 @@ static struct mu_map *open_opts(struct tsrc *t, size_t block, size_t ra, size_t 
   struct mu_map_source src = tsrc_source(t);
   src.fetch = inj_fetch;
   struct mu_map_opts opts = {.block_size = block, .readahead_max = ra, .cache_max = cache_max};
-  struct mu_map *m = NULL;
-  atomic_store(&t->released, 0);
-  int rc = mu_map_open(&src, &opts, &m);
-  if (rc == MMAPURL_E_UFFD_UNAVAILABLE) {
-    printf("skipped: %s\n", mmap_s3_errstr(rc));
-    exit(77);
-  }
-  CHECK_INT(rc, 0);
-  if (!m)
-    exit(check_done() ? check_done() : 1);
-  t->opened = 1;
-  return m;
+  return tmap_open_src(t, &src, &opts);
 }
 
 static struct mu_map_stats stats_of(const struct mu_map *m) {

@@ -93,13 +93,13 @@ static inline unsigned tsrc_max_page_fetches(const struct tsrc *t) {
   return max;
 }
 
-/* Open a mapping of t, or exit 77 (skip) if userfaultfd is unavailable. */
-static inline struct mu_map *tmap_open(struct tsrc *t, size_t block, size_t ra) {
-  struct mu_map_source src = tsrc_source(t);
-  struct mu_map_opts opts = {.block_size = block, .readahead_max = ra};
+/* Open a mapping of src (t's, maybe with another fetch) with opts, or exit
+ * 77 (skip) if userfaultfd is unavailable. */
+static inline struct mu_map *tmap_open_src(struct tsrc *t, const struct mu_map_source *src,
+                                           const struct mu_map_opts *opts) {
   struct mu_map *m = NULL;
   atomic_store(&t->released, 0);
-  int rc = mu_map_open(&src, &opts, &m);
+  int rc = mu_map_open(src, opts, &m);
   if (rc == MMAPURL_E_UFFD_UNAVAILABLE) {
     printf("skipped: %s\n", mmap_s3_errstr(rc));
     exit(77);
@@ -109,6 +109,13 @@ static inline struct mu_map *tmap_open(struct tsrc *t, size_t block, size_t ra) 
   if (!m)
     exit(check_done() ? check_done() : 1);
   return m;
+}
+
+/* Open a mapping of t, or exit 77 (skip) if userfaultfd is unavailable. */
+static inline struct mu_map *tmap_open(struct tsrc *t, size_t block, size_t ra) {
+  struct mu_map_source src = tsrc_source(t);
+  struct mu_map_opts opts = {.block_size = block, .readahead_max = ra};
+  return tmap_open_src(t, &src, &opts);
 }
 
 /* Compare n bytes of the mapping at off with the pattern; mismatches. */

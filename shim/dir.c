@@ -33,6 +33,10 @@ static struct shim_dirstream *streams;
 static atomic_int nstreams;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void fork_lock(void) { pthread_mutex_lock(&lock); }
+static void fork_unlock(void) { pthread_mutex_unlock(&lock); }
+void shim_dir_init(void) { pthread_atfork(fork_lock, fork_unlock, fork_unlock); }
+
 static int add_entry(struct shim_file *f, size_t *cap, const char *name, size_t len, int is_dir,
                      uint64_t ino) {
   if (len == 0 || len > 255)
@@ -108,16 +112,15 @@ static int list_into(struct shim_file *f, const struct shim_path *p) {
 
 int shim_dir_open(const struct shim_path *p, struct shim_file **out) {
   *out = NULL;
-  struct shim_file *f = calloc(1, sizeof *f);
+  struct shim_file *f = shim_file_new(SHIM_DIR);
   if (!f)
     return -ENOMEM;
-  f->refs = 1;
-  f->kind = SHIM_DIR;
   int rc = list_into(f, p);
   if (rc != 0) {
     for (size_t i = 0; i < f->nents; i++)
       free(f->ents[i].name);
     free(f->ents);
+    pthread_mutex_destroy(&f->pos);
     free(f);
     return rc;
   }

@@ -43,6 +43,16 @@ static void fork_prepare(void) { pthread_mutex_lock(&lock); }
 static void fork_parent(void) { pthread_mutex_unlock(&lock); }
 static void fork_child(void) {
   owner = getpid();
+  /* A thread of the parent may have been reading: its offset locks are
+   * held for ever in the child unless made anew. */
+  for (int pg = 0; pg < PAGES; pg++) {
+    fd_slot *p = atomic_load(&pages[pg]);
+    for (int i = 0; p && i < PAGE_FDS; i++) {
+      struct shim_file *f = atomic_load(&p[i]);
+      if (f)
+        pthread_mutex_init(&f->pos, NULL);
+    }
+  }
   pthread_mutex_unlock(&lock);
 }
 
@@ -56,6 +66,17 @@ void shim_fd_init(void) {
 
 /* Whether this process may change the table (not a vfork child). */
 static int owned(void) { return getpid() == owner; }
+int shim_fd_owned(void) { return owned(); }
+
+struct shim_file *shim_file_new(enum shim_kind kind) {
+  struct shim_file *f = calloc(1, sizeof *f);
+  if (f) {
+    f->refs = 1;
+    f->kind = kind;
+    pthread_mutex_init(&f->pos, NULL);
+  }
+  return f;
+}
 
 int shim_fd_any(void) { return atomic_load_explicit(&nfds, memory_order_relaxed) > 0; }
 
@@ -89,6 +110,7 @@ static void file_free(struct shim_file *f) {
     free(f->ents[i].name);
   free(f->ents);
   shim_path_free(&f->path);
+  pthread_mutex_destroy(&f->pos);
   free(f);
 }
 
@@ -177,31 +199,30 @@ void shim_fd_each(void (*fn)(int fd, struct shim_file *f, void *ctx), void *ctx)
   pthread_mutex_unlock(&lock);
 }
 
-int shim_fd_placeholder(int cloexec, dev_t *dev, ino_t *ino) {
-  int fd = memfd_create("mmapurl", MFD_CLOEXEC);
-  if (fd < 0)
-    return -errno;
+int shim_fd_reserve(void) {
+  int fd = memfd_create("mmapurl", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  return fd >= 0 ? fd : -errno;
+}
+
+int shim_fd_finish(int fd, int cloexec, const char *desc, dev_t *dev, ino_t *ino) {
+  size_t len = strlen(desc);
   char proc[64];
   snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-  int flags = O_WRONLY | (cloexec ? O_CLOEXEC : 0);
-  int wo = REAL(open)(proc, flags);
-  if (wo < 0) /* no /proc: an unnamed tmpfs file, write-only too */
-    wo = REAL(open)("/dev/shm", O_TMPFILE | flags, 0600);
-  if (wo < 0) {
-    int err = errno;
-    REAL(close)(fd);
-    return -err;
-  }
-  /* Keep the memfd's number, the lowest free one, as open(2) would give. */
-  if (REAL(dup3)(wo, fd, cloexec ? O_CLOEXEC : 0) < 0) {
-    REAL(close)(fd);
-    fd = wo;
-  } else {
+  int wo = -1, err = 0;
+  /* Sealed: a write that reaches the placeholder behind our back (glibc's
+   * internal calls, a program without the shim) fails with EPERM and
+   * moves no offset. Write-only: so does any read. */
+  if (REAL(write)(fd, desc, len) != (ssize_t)len ||
+      REAL(fcntl)(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0 ||
+      (wo = REAL(open)(proc, O_WRONLY | (cloexec ? O_CLOEXEC : 0))) < 0 ||
+      REAL(dup3)(wo, fd, cloexec ? O_CLOEXEC : 0) < 0)
+    err = errno ? errno : EIO;
+  if (wo >= 0)
     REAL(close)(wo);
-  }
   struct stat st = {0};
-  if (REAL(fstatat)(fd, "", &st, AT_EMPTY_PATH) != 0) {
-    int err = errno;
+  if (!err && REAL(fstatat)(fd, "", &st, AT_EMPTY_PATH) != 0)
+    err = errno;
+  if (err) {
     REAL(close)(fd);
     return -err;
   }

@@ -60,14 +60,11 @@ static int map_object(struct shim_file *f) {
 int shim_file_open(const struct shim_path *p, struct shim_file **out) {
   *out = NULL;
   char *url = shim_path_url(p);
-  struct shim_file *f = calloc(1, sizeof *f);
-  if (!url || !f) {
+  struct shim_file *f = url ? shim_file_new(SHIM_FILE) : NULL;
+  if (!f) {
     free(url);
-    free(f);
     return -ENOMEM;
   }
-  f->refs = 1;
-  f->kind = SHIM_FILE;
   const struct mu_config *c;
   int rc = mu_config_get(&c);
   if (rc == 0)
@@ -79,6 +76,7 @@ int shim_file_open(const struct shim_path *p, struct shim_file **out) {
     int e = shim_errno(rc, p->display);
     if (f->obj)
       mu_s3_close(f->obj);
+    pthread_mutex_destroy(&f->pos);
     free(f);
     return e;
   }

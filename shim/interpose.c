@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <linux/close_range.h>
 #include <spawn.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "util/log.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -52,7 +54,10 @@ static int fail(int neg_errno) {
 
 __attribute__((constructor)) static void shim_init(void) {
   shim_real_init();
-  shim_fd_init();
+  shim_fd_init(); /* first: the other locks are taken before its at fork */
+  shim_meta_init();
+  shim_dir_init();
+  shim_maps_init();
   shim_path_init();
   shim_exec_restore();
 }
@@ -74,9 +79,7 @@ static int open_ours(const char *path, int flags) {
   int rc = shim_path_parse(path, &p);
   if (rc)
     return fail(rc);
-  dev_t dev = 0;
-  ino_t ino = 0;
-  int fd = shim_fd_placeholder(flags & O_CLOEXEC, &dev, &ino);
+  int fd = shim_fd_reserve();
   if (fd < 0) {
     shim_path_free(&p);
     return fail(fd);
@@ -86,8 +89,13 @@ static int open_ours(const char *path, int flags) {
   int want_dir = (flags & O_DIRECTORY) || p.kind != SHIM_KEY || p.slash;
   if (!want_dir) {
     rc = shim_file_open(&p, &f);
-    if (rc == -ENOENT && shim_meta_lookup(&p, &m) == 0 && m.is_dir)
-      want_dir = 1;
+    if (rc == -ENOENT) { /* a directory, or ENOTDIR under an object */
+      int lrc = shim_meta_lookup(&p, &m);
+      if (lrc == 0 && m.is_dir)
+        want_dir = 1;
+      else if (lrc != 0)
+        rc = lrc;
+    }
   }
   if (want_dir) {
     rc = shim_meta_lookup(&p, &m);
@@ -96,16 +104,24 @@ static int open_ours(const char *path, int flags) {
     if (rc == 0)
       rc = shim_dir_open(&p, &f);
   }
+  char *desc = rc == 0 ? shim_exec_describe(f) : NULL;
+  if (rc == 0 && !desc)
+    rc = -ENOMEM;
   if (rc == 0) {
-    f->ph_dev = dev;
-    f->ph_ino = ino;
-    if ((rc = shim_fd_set(fd, f)) != 0)
-      shim_file_put(f);
+    rc = shim_fd_finish(fd, flags & O_CLOEXEC, desc, &f->ph_dev, &f->ph_ino);
+    if (rc >= 0)
+      rc = shim_fd_set(fd, f);
+    else
+      fd = -1; /* closed by finish */
   }
+  free(desc);
   if (rc) {
-    if (!f)
+    if (f)
+      shim_file_put(f); /* it owns p */
+    else
       shim_path_free(&p);
-    REAL(close)(fd);
+    if (fd >= 0)
+      REAL(close)(fd);
     return fail(rc);
   }
   shim_file_put(f);
@@ -253,8 +269,8 @@ static int do_fcntl(int fd, int cmd, void *arg) {
   case F_SETLK:
   case F_SETLKW:
   case F_OFD_SETLK:
-  case F_OFD_SETLKW:
-    r = 0;
+  case F_OFD_SETLKW: /* read locks succeed; a write lock needs a writable fd */
+    r = arg && ((struct flock *)arg)->l_type == F_WRLCK ? fail(-EBADF) : 0;
     break;
   case F_DUPFD:
   case F_DUPFD_CLOEXEC:
@@ -287,13 +303,16 @@ EXPORT int fcntl64(int fd, int cmd, ...) {
 
 /* ---- reads ---------------------------------------------------------------- */
 
+/* Read at the fd's offset and advance it, one step for this process's
+ * threads (the offset lives in the kernel: processes sharing it are not
+ * serialised, see ARCHITECTURE.md). */
 static ssize_t read_at_offset(int fd, struct shim_file *f, void *buf, size_t n) {
+  pthread_mutex_lock(&f->pos);
   off_t off = REAL(lseek)(fd, 0, SEEK_CUR);
-  if (off < 0)
-    return -1;
-  ssize_t r = shim_file_pread(f, buf, n, (uint64_t)off);
+  ssize_t r = off < 0 ? -errno : shim_file_pread(f, buf, n, (uint64_t)off);
   if (r > 0)
     REAL(lseek)(fd, off + r, SEEK_SET);
+  pthread_mutex_unlock(&f->pos);
   return r < 0 ? fail((int)r) : r;
 }
 
@@ -343,15 +362,15 @@ static ssize_t readv_ours(int fd, struct shim_file *f, const struct iovec *iov, 
                           off_t off) {
   if (cnt < 0 || cnt > IOV_MAX)
     return fail(-EINVAL);
+  if (off < 0)
+    pthread_mutex_lock(&f->pos);
   off_t pos = off >= 0 ? off : REAL(lseek)(fd, 0, SEEK_CUR);
-  if (pos < 0)
-    return -1;
-  ssize_t total = 0;
-  for (int i = 0; i < cnt; i++) {
+  ssize_t total = 0, err = pos < 0 ? -errno : 0;
+  for (int i = 0; i < cnt && err == 0; i++) {
     ssize_t r = shim_file_pread(f, iov[i].iov_base, iov[i].iov_len, (uint64_t)(pos + total));
     if (r < 0) {
       if (total == 0)
-        return fail((int)r);
+        err = r; /* an error only if nothing was read, as read(2) */
       break;
     }
     total += r;
@@ -360,7 +379,9 @@ static ssize_t readv_ours(int fd, struct shim_file *f, const struct iovec *iov, 
   }
   if (off < 0 && total > 0)
     REAL(lseek)(fd, pos + total, SEEK_SET);
-  return total;
+  if (off < 0)
+    pthread_mutex_unlock(&f->pos);
+  return err ? fail((int)err) : total;
 }
 
 EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt) {
@@ -406,13 +427,20 @@ EXPORT off_t lseek(int fd, off_t off, int whence) {
   case SEEK_SET:
     pos = off;
     break;
-  case SEEK_CUR:
+  case SEEK_CUR: /* relative to an offset a read may be moving: wait for it */
+    pthread_mutex_lock(&f->pos);
     pos = REAL(lseek)(fd, 0, SEEK_CUR);
     if (pos < 0)
       err = errno;
+    else if (pos + off >= 0)
+      pos = REAL(lseek)(fd, pos + off, SEEK_SET);
     else
-      pos += off;
-    break;
+      err = EINVAL;
+    pthread_mutex_unlock(&f->pos);
+    shim_file_put(f);
+    if (err)
+      return fail(-err);
+    return pos;
   case SEEK_END:
     pos = size + off;
     break;
@@ -519,6 +547,8 @@ EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 }
 
 EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags) {
+  if (!msg)
+    return REAL(sendmsg)(fd, msg, flags);
   WRITEV_BODY(REAL(sendmsg)(fd, msg, flags), msg->msg_iov, (int)msg->msg_iovlen)
 }
 
@@ -1017,12 +1047,9 @@ static FILE *fopen_ours(const char *path, const char *mode) {
   int fd = open_ours(path, O_RDONLY | (strchr(mode, 'e') ? O_CLOEXEC : 0));
   if (fd < 0)
     return NULL;
-  struct shim_file *f = shim_fd_get(fd);
-  int is_dir = f && f->kind == SHIM_DIR;
-  shim_file_put(f);
-  FILE *fp = is_dir ? NULL : shim_stream_open(fd, mode);
+  FILE *fp = shim_stream_open(fd, mode); /* a directory's reads fail: EISDIR */
   if (!fp) {
-    int e = is_dir ? EISDIR : errno;
+    int e = errno;
     close(fd);
     errno = e;
   }
@@ -1036,27 +1063,75 @@ EXPORT FILE *fopen(const char *path, const char *mode) {
 }
 EXPORT FILE *fopen64(const char *path, const char *mode) { return fopen(path, mode); }
 
-EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream) {
-  if (!path) {
-    struct shim_file *f = shim_fd_get(fileno(stream));
-    shim_file_put(f);
-    if (f) { /* reopening ours in another mode: it stays read-only */
-      if (strpbrk(mode, "wa+")) {
-        errno = EBADF;
-        return NULL;
-      }
-      return stream;
-    }
-    return REAL(freopen)(path, mode, stream);
+/* Put newfd's file at fd number target (our table follows), closing newfd. */
+static void move_fd(int newfd, int target) {
+  if (newfd == target || target < 0)
+    return;
+  dup3(newfd, target, 0);
+  close(newfd);
+}
+
+/* freopen where ours is involved: path is ours, or stream is a FILE of ours
+ * (glibc's freopen cannot reopen a cookie stream). The new stream keeps
+ * the old one's fd number, as freopen does. It is a new FILE: only the
+ * standard streams (whose variables we update) can be reopened so; for
+ * any other, EOPNOTSUPP and the stream stays as it was. */
+static FILE *freopen_ours(const char *path, const char *mode, FILE *stream) {
+  FILE **std = stream == stdin ? &stdin : stream == stdout ? &stdout
+             : stream == stderr ? &stderr : NULL;
+  if (!std) {
+    MU_WARN("shim: freopen(%s) of a stream other than stdin/stdout/stderr involving %s "
+            "is not supported", path, shim_prefix());
+    errno = EOPNOTSUPP;
+    return NULL;
   }
-  if (!shim_path_ours(path))
-    return REAL(freopen)(path, mode, stream);
-  FILE *fp = fopen_ours(path, mode);
-  fclose(stream);
-  if (fp && stream == stdin)
-    stdin = fp;
+  int ours = shim_path_ours(path);
+  if (ours && strpbrk(mode, "wa+")) {
+    errno = EROFS;
+    return NULL;
+  }
+  int target = fileno(stream);
+  FILE *fp = ours ? fopen_ours(path, mode) : REAL(fopen)(path, mode);
+  if (!fp)
+    return NULL;
+  int newfd = fileno(fp);
+  fflush(stream);
+  fclose(stream); /* closes target */
+  if (ours) {
+    /* A FILE of ours reads through its cookie's fd: build it on target. */
+    int fd = dup(newfd);
+    fclose(fp);
+    fp = NULL;
+    if (fd >= 0) {
+      move_fd(fd, target);
+      fp = shim_stream_open(target >= 0 ? target : fd, mode);
+    }
+  } else if (target >= 0 && newfd != target) {
+    move_fd(newfd, target);
+    fp->_fileno = target; /* glibc's FILE calls the kernel with _fileno */
+  }
+  if (fp)
+    *std = fp;
   return fp;
 }
+
+EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream) {
+  int ours_stream = shim_stream_ours(stream);
+  if (!path && ours_stream) { /* another mode for ours: it stays read-only */
+    if (strpbrk(mode, "wa+")) {
+      errno = EROFS;
+      return NULL;
+    }
+    return stream;
+  }
+  if (ours_stream || shim_path_ours(path))
+    return freopen_ours(path, mode, stream);
+  FILE *fp = REAL(freopen)(path, mode, stream);
+  if (fp) /* its fd now names a file of the kernel's, whatever it held before */
+    shim_file_put(shim_fd_take(fileno(fp)));
+  return fp;
+}
+
 EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream) {
   return freopen(path, mode, stream);
 }
@@ -1188,6 +1263,47 @@ EXPORT int scandir64(const char *path, struct dirent64 ***list,
     return scandir_ours(path, (struct dirent ***)list, (scan_filter)filter, (scan_compar)compar);
   NEXT(scandir64)
   return next_scandir64(path, list, filter, compar);
+}
+
+/* glob(3) opens directories with internal calls: for a pattern of ours it
+ * gets our directory functions through GLOB_ALTDIRFUNC. */
+static void *glob_opendir(const char *path) { return opendir(path); }
+static struct dirent *glob_readdir(void *d) { return readdir(d); }
+static struct dirent64 *glob_readdir64(void *d) { return readdir64(d); }
+static void glob_closedir(void *d) { closedir(d); }
+static int glob_stat(const char *path, struct stat *st) { return stat(path, st); }
+static int glob_lstat(const char *path, struct stat *st) { return lstat(path, st); }
+static int glob_stat64(const char *restrict path, struct stat64 *restrict st) {
+  return stat64(path, st);
+}
+static int glob_lstat64(const char *restrict path, struct stat64 *restrict st) {
+  return lstat64(path, st);
+}
+
+EXPORT int glob(const char *pattern, int flags, int (*errfunc)(const char *, int),
+                glob_t *g) {
+  NEXT(glob)
+  if (!shim_path_ours(pattern) || (flags & GLOB_ALTDIRFUNC))
+    return next_glob(pattern, flags, errfunc, g);
+  g->gl_opendir = glob_opendir;
+  g->gl_readdir = glob_readdir;
+  g->gl_closedir = glob_closedir;
+  g->gl_stat = glob_stat;
+  g->gl_lstat = glob_lstat;
+  return next_glob(pattern, flags | GLOB_ALTDIRFUNC, errfunc, g);
+}
+
+EXPORT int glob64(const char *pattern, int flags, int (*errfunc)(const char *, int),
+                  glob64_t *g) {
+  NEXT(glob64)
+  if (!shim_path_ours(pattern) || (flags & GLOB_ALTDIRFUNC))
+    return next_glob64(pattern, flags, errfunc, g);
+  g->gl_opendir = glob_opendir;
+  g->gl_readdir = glob_readdir64;
+  g->gl_closedir = glob_closedir;
+  g->gl_stat = glob_stat64;
+  g->gl_lstat = glob_lstat64;
+  return next_glob64(pattern, flags | GLOB_ALTDIRFUNC, errfunc, g);
 }
 
 /* ---- exec ------------------------------------------------------------------ */

@@ -34,6 +34,10 @@ static struct view *views;
 static atomic_int nviews;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void fork_lock(void) { pthread_mutex_lock(&lock); }
+static void fork_unlock(void) { pthread_mutex_unlock(&lock); }
+void shim_maps_init(void) { pthread_atfork(fork_lock, fork_unlock, fork_unlock); }
+
 static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
 static size_t map_len(const struct shim_file *f) {

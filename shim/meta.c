@@ -28,7 +28,8 @@
 
 #define CACHE_SLOTS 4096
 #define SHIM_DEV_MAJOR 0
-#define SHIM_DEV_MINOR 0x53 /* an unnamed device number no disk uses */
+#define SHIM_DEV_MINOR 0xfffff /* the last minor of the unnamed devices (major 0),
+                                 which the kernel hands out from the bottom */
 
 struct entry {
   char *name; /* "bucket/key", NULL when the slot is free */
@@ -39,6 +40,10 @@ struct entry {
 
 static struct entry cache[CACHE_SLOTS];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void fork_lock(void) { pthread_mutex_lock(&lock); }
+static void fork_unlock(void) { pthread_mutex_unlock(&lock); }
+void shim_meta_init(void) { pthread_atfork(fork_lock, fork_unlock, fork_unlock); }
 static long ttl_ms = -1;
 
 static long long now_ms(void) {

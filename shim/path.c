@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shim.h"
 #include "util/config.h"
@@ -22,8 +23,7 @@
 static struct mu_shim_config cfg = {.prefix = "/s3", .prefix_len = 3};
 
 /* The working directory when a chdir() went into ours (the kernel's stays
- * where it was), or NULL. A replaced string is never freed: another thread
- * may be reading it, and chdir is rare. */
+ * where it was), or NULL; a string of cwd_names (below). */
 static _Atomic(char *) vcwd;
 
 void shim_path_init(void) {
@@ -33,11 +33,55 @@ void shim_path_init(void) {
     shim_path_set_cwd(cfg.cwd);
 }
 
-void shim_path_set_cwd(const char *display) {
-  atomic_store(&vcwd, display ? strdup(display) : NULL);
+/* A vfork child shares vcwd with its parent: its chdir is kept apart,
+ * under its pid, for its exec to pass on. */
+static _Atomic pid_t child_pid;
+static _Atomic(char *) child_cwd;
+
+/* Our working directories, each allocated once and never freed (a thread
+ * may still be reading the one a chdir replaced), on a list that keeps them
+ * reachable (no leak for LSan) and reuses them: chdir back and forth costs
+ * nothing, and the memory is bounded by the distinct directories entered.
+ * Push-only and lock-free, so fork and vfork children can always add. */
+struct cwd_name {
+  struct cwd_name *next;
+  char path[];
+};
+static _Atomic(struct cwd_name *) cwd_names;
+
+static char *cwd_copy(const char *display) {
+  if (!display)
+    return NULL;
+  for (struct cwd_name *c = atomic_load(&cwd_names); c; c = c->next)
+    if (strcmp(c->path, display) == 0)
+      return c->path;
+  size_t n = strlen(display) + 1;
+  struct cwd_name *c = malloc(sizeof *c + n);
+  if (!c)
+    return NULL;
+  memcpy(c->path, display, n);
+  c->next = atomic_load(&cwd_names);
+  while (!atomic_compare_exchange_weak(&cwd_names, &c->next, c))
+    ;
+  return c->path;
 }
 
-const char *shim_path_cwd(void) { return atomic_load_explicit(&vcwd, memory_order_relaxed); }
+void shim_path_set_cwd(const char *display) {
+  char *copy = cwd_copy(display);
+  if (shim_fd_owned()) {
+    atomic_store(&vcwd, copy);
+  } else {
+    atomic_store(&child_cwd, copy);
+    atomic_store(&child_pid, getpid());
+  }
+}
+
+const char *shim_path_cwd(void) {
+  if (atomic_load_explicit(&child_pid, memory_order_relaxed) != 0 &&
+      atomic_load(&child_pid) == getpid())
+    return atomic_load(&child_cwd);
+  return atomic_load_explicit(&vcwd, memory_order_relaxed);
+}
 
 const char *shim_prefix(void) { return cfg.prefix; }
 
@@ -181,8 +225,13 @@ int shim_path_at(int dirfd, const char *path, char **out) {
       return 0;
     return (*out = strdup(path)) ? 0 : -ENOMEM;
   }
+  if (!path[0]) { /* "" names nothing (AT_EMPTY_PATH is the caller's) */
+    struct shim_file *f = dirfd == AT_FDCWD ? NULL : shim_fd_get(dirfd);
+    shim_file_put(f);
+    return f ? -ENOENT : 0;
+  }
   if (dirfd == AT_FDCWD) {
-    if (!path[0] || !shim_path_cwd())
+    if (!shim_path_cwd())
       return 0;
     return (*out = from_cwd(path)) ? 0 : -ENOMEM;
   }

@@ -11,6 +11,7 @@
 #define MU_SHIM_H
 
 #include <dirent.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +131,9 @@ struct shim_meta {
   uint64_t ino;
 };
 
+/* At load, after shim_fd_init: fork handlers for the module's lock (the
+ * same three in dir.c and maps.c). */
+void shim_meta_init(void);
 /* What p names. 0, or -ENOENT / -EACCES / -EIO / -ENOMEM / -ENOTDIR. */
 int shim_meta_lookup(const struct shim_path *p, struct shim_meta *out);
 /* Remember what a listing or an open learned (bucket, key without '/'). */
@@ -154,6 +158,8 @@ struct shim_dirent {
 
 struct shim_file {
   int refs;                 /* fds naming it + calls using it (fdtab lock) */
+  pthread_mutex_t pos;      /* makes "take the offset, read, advance it" one
+                               step for the threads of this process */
   enum shim_kind kind;
   struct shim_path path;
   struct shim_meta meta;
@@ -170,6 +176,10 @@ struct shim_file {
 /* At load: the process owning the table (fork children take it over; a
  * vfork child, which shares the parent's memory, never changes it). */
 void shim_fd_init(void);
+/* Whether this process owns the table (0 in a vfork child). */
+int shim_fd_owned(void);
+/* A new file (one reference), or NULL. */
+struct shim_file *shim_file_new(enum shim_kind kind);
 /* Whether any fd of ours is open (a relaxed read: the fast path). */
 int shim_fd_any(void);
 /* The file behind fd with a reference taken (shim_file_put it), or NULL. */
@@ -184,9 +194,14 @@ void shim_fd_take_range(unsigned lo, unsigned hi);
 void shim_fd_each(void (*fn)(int fd, struct shim_file *f, void *ctx), void *ctx);
 struct shim_file *shim_file_ref(struct shim_file *f);
 void shim_file_put(struct shim_file *f);
-/* A placeholder kernel fd (read-incapable, seekable: it holds the offset);
- * *dev and *ino identify it. */
-int shim_fd_placeholder(int cloexec, dev_t *dev, ino_t *ino);
+/* A placeholder, in two steps. Reserve: the lowest free fd number (a new
+ * memfd), before anything else of ours takes fds. Finish: write desc (what
+ * it names, for exec.c) into it, seal it against writes, and make fd a
+ * write-only reopening of it (reads fail; its seekable kernel offset is
+ * the file's offset); *dev and *ino identify it. Both: fd or -errno; on
+ * failure of finish, fd is closed. */
+int shim_fd_reserve(void);
+int shim_fd_finish(int fd, int cloexec, const char *desc, dev_t *dev, ino_t *ino);
 
 /* ---- file.c: object files ---------------------------------------------- */
 
@@ -201,6 +216,7 @@ void shim_file_advise(struct shim_file *f, uint64_t off, uint64_t len, int advic
 
 /* Open the directory p names into a new file (listing it). -errno. */
 int shim_dir_open(const struct shim_path *p, struct shim_file **out);
+void shim_dir_init(void);
 /* Whether d is a DIR* of ours. */
 int shim_dir_ours(const DIR *d);
 DIR *shim_dir_stream(int fd, struct shim_file *f);
@@ -215,11 +231,14 @@ int shim_dir_fd(DIR *d);
 
 /* A FILE reading fd through the shim, fileno() giving fd. NULL + errno. */
 FILE *shim_stream_open(int fd, const char *mode);
+/* Whether fp is a FILE of ours. */
+int shim_stream_ours(const FILE *fp);
 /* After a handover: make stdin read through us when fd 0 is ours. */
 void shim_stream_fix_stdin(void);
 
 /* ---- maps.c: mmap of our fds ------------------------------------------- */
 
+void shim_maps_init(void);
 void *shim_maps_mmap(struct shim_file *f, void *addr, size_t len, int prot, int flags,
                      off_t off, int *err);
 /* 1 if [addr, addr+len) was a mapping of ours (then *rc is the result). */
@@ -233,11 +252,13 @@ int shim_maps_touch(const void *buf, size_t len);
 
 /* ---- exec.c: handing open files to exec'ed programs -------------------- */
 
+/* What a placeholder of f holds, so a new program can reopen f (malloc'ed). */
+char *shim_exec_describe(const struct shim_file *f);
 /* envp plus LD_PRELOAD (the shim kept) and the handover of our fds;
  * malloc'ed (shim_exec_env_free), or NULL (ENOMEM). */
 char **shim_exec_env(char *const envp[]);
 void shim_exec_env_free(char **env);
-/* At load: take over the files the parent handed over. */
+/* At load: take over the placeholders this process inherited. */
 void shim_exec_restore(void);
 /* The shim's own file name (for LD_PRELOAD). */
 const char *shim_self_path(void);

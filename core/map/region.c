@@ -30,6 +30,7 @@
 #include "map/budget.h"
 #include "map/reader.h"
 #include "map/uffd.h"
+#include "map/vm.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/stats.h"
@@ -425,7 +426,7 @@ static int copy_block(struct mu_map *m, size_t b, char *dst, uint64_t off, size_
     return 0;
   if (!range_resident(m->addr + off, len)) {
     uintptr_t a = (uintptr_t)(m->addr + off) & ~(uintptr_t)(page_size() - 1);
-    (void)madvise((void *)a, (uintptr_t)(m->addr + off) + len - a, MADV_WILLNEED);
+    (void)mu_vm_madvise((void *)a, (uintptr_t)(m->addr + off) + len - a, MADV_WILLNEED);
   }
   if (!range_resident(m->addr + off, len)) {
     set_st(m, b, MU_BLK_ABSENT); /* dropped behind our back: fetch again */
@@ -505,7 +506,7 @@ static void fence(struct mu_map *m) {
   for (struct mu_fetch *f = m->fetches; f; f = f->next)
     for (size_t i = 0; i < f->nwaiters; i++)
       signal_thread(f->waiters[i].tid);
-  if (mprotect(m->addr, m->len, PROT_NONE) != 0)
+  if (mu_vm_mprotect(m->addr, m->len, PROT_NONE) != 0)
     MU_ERROR("map: mprotect(PROT_NONE) on close: %s", strerror(errno));
 }
 
@@ -548,7 +549,7 @@ void mu_region_close(struct mu_map *m) {
     mu_reader_remove(m);
     mu_budget_forget(mu_budget_proc(), m);
   }
-  munmap(m->addr, m->len);
+  mu_vm_munmap(m->addr, m->len);
   pthread_mutex_lock(&m->lock);
   int last = --m->refs == 0;
   pthread_mutex_unlock(&m->lock);
@@ -576,7 +577,7 @@ static int parse_opts(const struct mu_map_opts *opts, size_t *block, size_t *ra_
 /* Map m's memory and, unless empty, register it and make its faults ours. */
 static int map_memory(struct mu_map *m) {
   int empty = m->src.size == 0;
-  m->addr = mmap(NULL, m->len, empty ? PROT_NONE : PROT_READ,
+  m->addr = mu_vm_mmap(NULL, m->len, empty ? PROT_NONE : PROT_READ,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m->addr == MAP_FAILED)
     return mu_fail(MMAPURL_E_NOMEM, "map: mmap of %zu bytes: %s", m->len, strerror(errno));
@@ -584,12 +585,12 @@ static int map_memory(struct mu_map *m) {
     return 0;
   int rc = mu_uffd_register(m->addr, m->len);
   if (rc != 0) {
-    munmap(m->addr, m->len);
+    mu_vm_munmap(m->addr, m->len);
     return mu_fail(MMAPURL_E_INTERNAL, "map: UFFDIO_REGISTER: %s", strerror(-rc));
   }
   if ((rc = mu_reader_add(m)) != 0) {
     mu_uffd_unregister(m->addr, m->len);
-    munmap(m->addr, m->len);
+    mu_vm_munmap(m->addr, m->len);
     return rc;
   }
   m->registered = 1;
@@ -634,7 +635,7 @@ int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *op
  * madvise); they become absent and leave the budget. 1, or 0 if madvise
  * failed (they stay installed). The caller checked they are present. */
 static int drop_blocks(struct mu_map *m, size_t b, size_t count) {
-  if (madvise(m->addr + b * m->block, span_bytes(m, b, count), MADV_DONTNEED) != 0) {
+  if (mu_vm_madvise(m->addr + b * m->block, span_bytes(m, b, count), MADV_DONTNEED) != 0) {
     MU_ERROR("map: madvise(MADV_DONTNEED): %s", strerror(errno));
     return 0;
   }
@@ -763,7 +764,7 @@ void mu_region_after_fork_child(struct mu_map *m) {
   if (rc != 0) {
     MU_ERROR("map: forked child cannot serve %p (%s): pages made inaccessible", (void *)m->addr,
              strerror(-rc));
-    mprotect(m->addr, m->len, PROT_NONE);
+    mu_vm_mprotect(m->addr, m->len, PROT_NONE);
     m->closing = 1;
   }
   pthread_mutex_unlock(&m->lock);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "http/http.h"
 #include "s3/client.h"
@@ -63,7 +64,9 @@ static int lister_address(struct lister *l, const char *region) {
 
 static void lister_close(struct lister *l) {
   free(l->region), free(l->base), free(l->host), free(l->path);
-  free(l->body), free(l->rs);
+  if (l->body)
+    munmap(l->body, LIST_BODY_MAX);
+  free(l->rs);
 }
 
 /* Client, credentials, region, address and buffers. On failure the caller
@@ -81,7 +84,12 @@ static int lister_open(struct lister *l, const char *bucket, const char *prefix)
   MU_TRY(mu_client_get(&c));
   MU_TRY(mu_client_creds(&cr, &region));
   l->cfg = c->cfg;
-  l->body = malloc(LIST_BODY_MAX);
+  /* Mapped, not malloc'ed: only the pages an answer fills are ever touched,
+   * and all of them go back to the system at the end (malloc would move its
+   * mmap threshold up and keep such buffers on the heap). */
+  l->body = mmap(NULL, LIST_BODY_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (l->body == MAP_FAILED)
+    l->body = NULL;
   l->rs = malloc(sizeof *l->rs);
   if (!l->body || !l->rs)
     return MMAPURL_E_NOMEM;

@@ -446,7 +446,6 @@ int mu_config_shim(struct mu_shim_config *out) {
     out->stat_ttl_ms = 60000;
     rc = rc ? rc : ttl_rc;
   }
-  out->handoff = env_set(&e, "MMAPURL_SHIM_FDS");
   out->ld_preload = env_set(&e, "LD_PRELOAD");
   out->cwd = env_set(&e, "MMAPURL_SHIM_CWD");
   return rc;

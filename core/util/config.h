@@ -62,8 +62,6 @@ struct mu_shim_config {
   size_t prefix_len;
   long stat_ttl_ms;       /* MMAPURL_STAT_TTL: how long stat and listing
                              results are reused (default 60s; 0: never) */
-  const char *handoff;    /* MMAPURL_SHIM_FDS: open files handed over by the
-                             parent across exec (internal), or NULL */
   const char *ld_preload; /* LD_PRELOAD as this process got it, or NULL */
   const char *cwd;        /* MMAPURL_SHIM_CWD: the parent's working directory
                              when it was one of ours (internal), or NULL */

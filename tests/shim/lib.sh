@@ -16,10 +16,6 @@
 #                    $MU_IT_STATE/shim-objects/<key>, manifest
 #                    $MU_IT_STATE/shim-objects.tsv (key, size, mtime, etag);
 #                    bucket mmapurl-test in $MU_IT_STATE/objects/mmapurl-test
-#   MU_SHIM_PRELOAD  libraries put first in LD_PRELOAD for the programs run
-#                    through mmapurl-run (the ASan runtime in a
-#                    -DMMAPURL_SANITIZE=ON build, with ASAN_OPTIONS
-#                    detect_leaks=0:verify_asan_link_order=0), or empty
 #   MU_SHIM_TIMEOUT  seconds one command may take (default 60)
 #   MU_SHIM_SELFTEST=1  checks the harness, not the shim: the "shim" side runs
 #                    the command directly with /s3/<bucket> and s3://<bucket>
@@ -84,9 +80,6 @@ shim_init() {
         exit 1
       fi
     done
-    if [[ -n ${MU_SHIM_PRELOAD:-} ]]; then
-      echo "programs under the shim get LD_PRELOAD=$MU_SHIM_PRELOAD first (sanitizer build)"
-    fi
   fi
   T=$(mktemp -d "${TMPDIR:-/tmp}/mu-shim.XXXXXX")
   trap 'rm -rf "$T"' EXIT
@@ -118,9 +111,8 @@ local_args() {
   done
 }
 
-# shim_exec CMD ARGS...: CMD through mmapurl-run (under timeout), with the
-# sanitizer runtime first in LD_PRELOAD when there is one. In self-test mode,
-# CMD runs directly on the local copies.
+# shim_exec CMD ARGS...: CMD through mmapurl-run (under timeout). In
+# self-test mode, CMD runs directly on the local copies.
 shim_exec() {
   if [[ $SHIM_SELFTEST == 1 ]]; then
     if [[ ${1:-} == --stats=* ]]; then shift; fi
@@ -128,12 +120,7 @@ shim_exec() {
     timeout -k 5 "$SHIM_TIMEOUT" "${LOCAL_ARGS[@]}"
     return
   fi
-  local envs=()
-  if [[ -n ${MU_SHIM_PRELOAD:-} ]]; then
-    envs=("LD_PRELOAD=$MU_SHIM_PRELOAD${LD_PRELOAD:+:$LD_PRELOAD}"
-      "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:verify_asan_link_order=0")
-  fi
-  timeout -k 5 "$SHIM_TIMEOUT" env "${envs[@]}" "$MU_SHIM_RUN" "$@"
+  timeout -k 5 "$SHIM_TIMEOUT" "$MU_SHIM_RUN" "$@"
 }
 
 # local_exec CMD ARGS...: CMD on the local copies (under timeout).

@@ -475,6 +475,20 @@ def execve_own_env(p):
     os.execve("/bin/cat", ["cat", p], env)
 
 
+def cwd_children(p):
+    """chdir into a folder of ours; subprocess children (vfork) run in
+    another working directory without moving the parent's."""
+    d = os.path.dirname(p)
+    os.chdir(d)
+    r = subprocess.run(["ls"], cwd="/", stdout=subprocess.PIPE, check=False)
+    out("child in /", r.returncode, len(r.stdout) > 0)
+    out("parent still in", os.path.basename(os.getcwd()), sorted(os.listdir(".")))
+    os.chdir("/")
+    r = subprocess.run(["ls"], cwd=d, stdout=subprocess.PIPE, check=False)
+    out("child in the folder lists", r.returncode, r.stdout.decode().split())
+    out("parent in /", os.getcwd())
+
+
 MODES = {
     "read_binary": read_binary, "read_text": read_text, "readlines": readlines,
     "chunks": chunks, "seek_tell": seek_tell, "pread": pread, "mmap": mmap_read,
@@ -484,6 +498,7 @@ MODES = {
     "glob": globs, "pathlib": paths, "missing": missing, "write_refused": write_refused,
     "write_refused_expected": write_refused_expected, "copy_refused": copy_refused,
     "children": children, "execve_own_env": execve_own_env, "lowest_fd": lowest_fd,
+    "cwd_children": cwd_children,
 }
 
 if __name__ == "__main__":

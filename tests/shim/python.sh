@@ -43,6 +43,7 @@ py missing "$B/no/such/prefix/key"
 py missing "/s3/no-such-bucket-here/key"
 py execve_own_env "$B/a/d.txt"
 py lowest_fd "$B/random.bin"
+py cwd_children "$B/a/d.txt"
 
 py_expect() { # py_expect NAME EXPECTED-MODE -- MODE ARGS...
   local name=$1 want

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "shim_driver_abi.h"
 
 #define MARKER "MU_SHIM_DRIVER_PRELOADED"
 #define B "/s3/shim-test"
@@ -1539,6 +1540,17 @@ static int find_shim(struct dl_phdr_info *info, size_t size, void *data) {
   return 0;
 }
 
+/* Fortified and pre-2.33 entry points (shim_driver_abi.c). */
+static void t_abi(void) {
+  struct blob rnd = local("random.bin");
+  char msg[512];
+  if (abi_fortified(B "/random.bin", rnd.p, rnd.n, msg, sizeof msg))
+    FAILF("%s", msg);
+  if (abi_old_stat(B "/random.bin", (long long)rnd.n, msg, sizeof msg))
+    FAILF("%s", msg);
+  blob_free(&rnd);
+}
+
 struct check {
   const char *name;
   void (*fn)(void);
@@ -1621,7 +1633,7 @@ int main(int argc, char **argv) {
       {"refusals", t_refusals},     {"stdio", t_stdio},
       {"dirs", t_dirs},             {"chdir", t_chdir},
       {"fork", t_fork},             {"exec", t_exec},
-      {"threads", t_threads},
+      {"threads", t_threads},       {"abi", t_abi},
   };
   signal(SIGALRM, on_alarm);
   const char *only = getenv("MU_SHIM_DRIVER_ONLY"); /* debugging: one check */

@@ -5,6 +5,11 @@
  * (parked) so the reader's first touch of it is seen: that touch plans the
  * next window, twice as large (up to ra_max), while the reader still has the
  * rest of the current one to read. A miss anywhere else resets the window.
+ * Other readers of the same mapping (threads on their own parts) would
+ * reset it at every turn: a miss that continues one of them (right after
+ * its last miss, or at the end of its last window) plans a window for that
+ * stream alone, doubling as the main one does, with no marker: the stream's
+ * next miss, at the window's end, plans the next.
  * Advice (mu_map_advise) changes the mode: SEQUENTIAL plans a full window on
  * every miss and marker (no ramp, no reset), RANDOM plans nothing; WILLNEED
  * queues a range through the same claim path as a window.
@@ -73,6 +78,44 @@ static size_t grow(const struct mu_map *m) {
   return win < limit ? win : limit;
 }
 
+void mu_ra_init(struct mu_map *m) {
+  m->ra_last = m->ra_marker = MU_NONE;
+  for (size_t i = 0; i < MU_RA_STREAMS; i++)
+    m->ra_streams[i].last = MU_NONE;
+}
+
+/* The other stream that b continues, or NULL. */
+static struct mu_ra_stream *stream_of(struct mu_map *m, size_t b) {
+  for (size_t i = 0; i < MU_RA_STREAMS; i++) {
+    struct mu_ra_stream *s = &m->ra_streams[i];
+    if (s->last != MU_NONE && b > s->last && b <= s->next)
+      return s;
+  }
+  return NULL;
+}
+
+/* A miss at b that the main stream does not explain. */
+static void other_stream(struct mu_map *m, size_t b) {
+  struct mu_ra_stream *s = stream_of(m, b);
+  if (!s) { /* a new reader, maybe: remember where it is */
+    s = &m->ra_streams[m->ra_stream_pos++ % MU_RA_STREAMS];
+    *s = (struct mu_ra_stream){.last = b, .next = b + 1, .win = 0};
+    return;
+  }
+  size_t limit = full_window(m), room = mu_budget_room(&m->own, 4) / m->block;
+  size_t win = m->ra_mode == MU_MAP_SEQUENTIAL ? limit
+               : s->win ? (s->win * 2 < limit ? s->win * 2 : limit)
+                        : (RA_INITIAL < limit ? RA_INITIAL : limit);
+  if (win > room)
+    win = room;
+  size_t end = win < m->nblocks - (b + 1) ? b + 1 + win : m->nblocks;
+  s->last = b;
+  s->next = end;
+  s->win = win;
+  if (end > b + 1)
+    mu_region_queue_range(m, b + 1, end, chunk_for(win));
+}
+
 /* Whether this mapping reads ahead at all (opts and advice). */
 static int enabled(const struct mu_map *m) { return m->ra_max != 0 && m->ra_mode != MU_MAP_RANDOM; }
 
@@ -84,6 +127,7 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
   if (!sequential && m->ra_mode != MU_MAP_SEQUENTIAL) {
     m->ra_win = 0; /* a jump: back to fetching single blocks */
     m->ra_marker = MU_NONE;
+    other_stream(m, b);
     return;
   }
   plan(m, b + 1, grow(m));
@@ -103,7 +147,7 @@ void mu_ra_set_mode(struct mu_map *m, int mode) {
   if (mode != MU_MAP_RANDOM)
     return;
   m->ra_win = 0;
-  m->ra_last = m->ra_marker = MU_NONE;
+  mu_ra_init(m);
   mu_region_unpark(m, 0);
 }
 

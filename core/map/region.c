@@ -252,16 +252,13 @@ static void fetch_run(struct mu_job *job) {
   pthread_mutex_unlock(&m->lock);
   char *buf = NULL;
   int rc = 0;
-  if (!closing && posix_memalign((void **)&buf, page_size(), cap) != 0) {
-    buf = NULL;
+  if (!closing && !(buf = mu_pool_scratch(cap)))
     rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", cap);
-  }
   if (buf) {
     rc = m->src.fetch(m->src.ctx, buf, len, off);
     memset(buf + len, 0, cap - len);
   }
   fetch_finish(f, rc, buf);
-  free(buf);
 }
 
 /* Under lock: claim count absent blocks from first and queue their fetch.
@@ -616,7 +613,8 @@ int mu_region_open(const struct mu_map_source *src, const struct mu_map_opts *op
   m->block = block;
   m->nblocks = nblocks;
   m->ra_max = ra_max;
-  m->ra_last = m->ra_marker = m->parked_block = MU_NONE;
+  m->parked_block = MU_NONE;
+  mu_ra_init(m);
   m->refs = 1;
   pthread_mutex_init(&m->lock, NULL);
   pthread_cond_init(&m->settled, NULL);

@@ -33,6 +33,8 @@ enum {
   MU_BLK_WANTED = 0x80
 };
 #define MU_NONE SIZE_MAX
+/* Sequential readers tracked besides the main one (readahead.c). */
+#define MU_RA_STREAMS 8
 
 /* A thread blocked on a block: signalled if the fetch fails without poison,
  * or if the mapping is closed under it. */
@@ -89,6 +91,13 @@ struct mu_map {
   /* Readahead (readahead.c): last demand miss, current window size, first
    * block after the last planned window, the marker block. */
   size_t ra_last, ra_win, ra_next, ra_marker;
+  /* Other sequential readers of the mapping (threads on other parts of
+   * it), without markers: each its last miss, the end of its last window,
+   * and that window's size. Slots with last == MU_NONE are free. */
+  struct mu_ra_stream {
+    size_t last, next, win;
+  } ra_streams[MU_RA_STREAMS];
+  unsigned ra_stream_pos; /* the slot a new stream takes next */
   int ra_mode;         /* MU_MAP_NORMAL, _SEQUENTIAL or _RANDOM (advice) */
   char *parked;        /* one block's bytes held back (the marker) */
   size_t parked_block; /* MU_NONE when `parked` is free */
@@ -129,7 +138,9 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off);
 /* mu_map_advise's contract, advice already validated; takes m's lock. */
 void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice);
 
-/* readahead.c, all under lock. A demand miss at block b (a fetch for b was
+/* readahead.c, all under lock. Initial state of m's readahead. */
+void mu_ra_init(struct mu_map *m);
+/* A demand miss at block b (a fetch for b was
  * just queued): detect sequential access, plan the next window. */
 void mu_ra_on_miss(struct mu_map *m, size_t b);
 /* The reader reached the marker block b: plan the next (doubled) window. */

@@ -36,6 +36,23 @@ static struct mu_job *pop_locked(void) {
   return NULL;
 }
 
+/* The calling worker's scratch buffer (see workers.h). */
+static __thread char *scratch;
+static __thread size_t scratch_cap;
+
+void *mu_pool_scratch(size_t cap) {
+  if (cap <= scratch_cap)
+    return scratch;
+  free(scratch);
+  scratch_cap = 0;
+  if (posix_memalign((void **)&scratch, 4096, cap) != 0) {
+    scratch = NULL;
+    return NULL;
+  }
+  scratch_cap = cap;
+  return scratch;
+}
+
 static void *worker_main(void *arg) {
   (void)arg;
   pthread_mutex_lock(&pool.lock);
@@ -52,6 +69,9 @@ static void *worker_main(void *arg) {
     }
   }
   pthread_mutex_unlock(&pool.lock);
+  free(scratch);
+  scratch = NULL;
+  scratch_cap = 0;
   return NULL;
 }
 

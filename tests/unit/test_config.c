@@ -62,7 +62,7 @@ static void test_defaults(void) {
   CHECK_INT(cfg.log_level, MU_LOG_WARN);
   CHECK_INT(cfg.block_size, 65536);
   CHECK_INT(cfg.cache_max, 1 << 30);
-  CHECK_INT(cfg.readahead_max, 8 << 20);
+  CHECK_INT(cfg.readahead_max, 32 << 20);
   CHECK_INT(cfg.connect_timeout_ms, 10000);
   CHECK_INT(cfg.stall_timeout_ms, 30000);
   CHECK_INT(cfg.retry_base_ms, 100);
@@ -272,8 +272,8 @@ static void test_cache_and_readahead(void) {
   CHECK(strstr(mu_err_detail(), "MMAPURL_CACHE_MAX=\"512K\"") != NULL);
   check_invalid("MMAPURL_CACHE_MAX", "2T");
   check_invalid("MMAPURL_CACHE_MAX", "lots");
-  CHECK_INT(parse1(&cfg, "MMAPURL_READAHEAD_MAX", "32M"), 0);
-  CHECK_INT(cfg.readahead_max, 32 << 20);
+  CHECK_INT(parse1(&cfg, "MMAPURL_READAHEAD_MAX", "16M"), 0);
+  CHECK_INT(cfg.readahead_max, 16 << 20);
   mu_config_free(&cfg);
   CHECK_INT(parse1(&cfg, "MMAPURL_READAHEAD_MAX", "0"), 0); /* random access only */
   CHECK_INT(cfg.readahead_max, 0);

@@ -3,7 +3,8 @@
  * sequential scan makes (almost) no demand fetches, its windows grow past
  * one block and are split into pieces, no byte is fetched twice (also with
  * two readers on the same range); a jump fetches one block and restarts
- * the ramp; readahead_max below the block size disables it.
+ * the ramp; interleaved readers of their own parts each get readahead;
+ * readahead_max below the block size disables it.
  */
 #include "test_map_source.c"
 
@@ -85,6 +86,31 @@ static void jump(void) {
   tsrc_free(t);
 }
 
+/* Four sequential readers of disjoint quarters whose misses interleave
+ * (threads reading their own parts): each is recognised as a stream of its
+ * own and read ahead, where one detector would see only jumps. Pages are
+ * touched in turn from one thread, so the interleaving is exact. */
+static void interleaved_streams(void) {
+  struct tsrc *t = tsrc_new(SIZE, 0);
+  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
+  const uint64_t quarter = SIZE / 4 / 4096 * 4096;
+  size_t bad = 0;
+  for (uint64_t off = 0; off < quarter; off += 4096)
+    for (int q = 0; q < 4; q++)
+      bad += tmap_verify(m, q * quarter + off, 4096);
+  CHECK_INT(bad, 0);
+  struct mu_map_stats s;
+  mu_map_stats(m, &s);
+  printf("4 interleaved streams: %llu fetches (%llu demand) for %u blocks, %llu read ahead\n",
+         (unsigned long long)s.fetches, (unsigned long long)s.demand_fetches,
+         (unsigned)(4 * quarter / BLOCK), (unsigned long long)s.readahead_blocks);
+  CHECK(s.readahead_blocks > 4 * quarter / BLOCK / 2); /* most blocks came ahead */
+  CHECK(s.demand_fetches < 4 * quarter / BLOCK / 4);
+  CHECK(s.bytes_fetched <= SIZE); /* none twice (the last window may pass the range) */
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
 /* readahead_max below the block size: one fetch per block. */
 static void disabled(void) {
   struct tsrc *t = tsrc_new(2 << 20, 0);
@@ -99,6 +125,7 @@ int main(void) {
   sequential();
   two_readers();
   jump();
+  interleaved_streams();
   disabled();
   mu_map_shutdown();
   return check_done();

@@ -245,6 +245,16 @@ static void read_loop_check(int fd, const struct blob *want, size_t from, const 
   free(buf);
 }
 
+/* fd, just opened, must read as want from its start to the end; closed. */
+static void read_whole_fd(int fd, const struct blob *want, const char *what) {
+  if (fd < 0) {
+    FAILF("%s: %s", what, strerror(errno));
+    return;
+  }
+  read_loop_check(fd, want, 0, what);
+  close(fd);
+}
+
 static int open_ok(const char *path, int flags) {
   int fd = open(path, flags);
   if (fd < 0)
@@ -288,33 +298,14 @@ static void t_open_read(void) {
     read_loop_check(fd, &rnd, 0, "open64+read random.bin");
     close(fd);
   }
-  fd = openat(AT_FDCWD, B "/a/b/c.txt", O_RDONLY);
-  CHECK(fd >= 0);
-  if (fd >= 0) {
-    read_loop_check(fd, &c, 0, "openat(AT_FDCWD) a/b/c.txt");
-    close(fd);
-  }
+  read_whole_fd(openat(AT_FDCWD, B "/a/b/c.txt", O_RDONLY), &c, "openat(AT_FDCWD) a/b/c.txt");
   /* Relative to a directory fd of ours. */
   int dfd = open_ok(B "/a", O_RDONLY | O_DIRECTORY);
   if (dfd >= 0) {
-    fd = openat(dfd, "d.txt", O_RDONLY);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-      read_loop_check(fd, &d, 0, "openat(dirfd a, d.txt)");
-      close(fd);
-    }
-    fd = openat(dfd, "b/c.txt", O_RDONLY);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-      read_loop_check(fd, &c, 0, "openat(dirfd a, b/c.txt)");
-      close(fd);
-    }
-    fd = openat(dfd, "../random.bin", O_RDONLY);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-      read_loop_check(fd, &rnd, 0, "openat(dirfd a, ../random.bin)");
-      close(fd);
-    }
+    read_whole_fd(openat(dfd, "d.txt", O_RDONLY), &d, "openat(dirfd a, d.txt)");
+    read_whole_fd(openat(dfd, "b/c.txt", O_RDONLY), &c, "openat(dirfd a, b/c.txt)");
+    read_whole_fd(openat(dfd, "../random.bin", O_RDONLY), &rnd,
+                  "openat(dirfd a, ../random.bin)");
     EXPECT_ERR(openat(dfd, "missing", O_RDONLY), ENOENT);
     char buf[8];
     EXPECT_ERR(read(dfd, buf, sizeof buf), EISDIR);
@@ -1184,24 +1175,10 @@ static void t_chdir(void) {
     CHECK_STR(dyn, B "/a");
     free(dyn);
     EXPECT_NULL_ERR(getcwd(buf, 3), ERANGE);
-    int fd = open("d.txt", O_RDONLY);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-      read_loop_check(fd, &d, 0, "open(d.txt) relative to /s3/shim-test/a");
-      close(fd);
-    }
-    fd = openat(AT_FDCWD, "b/c.txt", O_RDONLY);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-      read_loop_check(fd, &c, 0, "openat(AT_FDCWD, b/c.txt) in /s3/shim-test/a");
-      close(fd);
-    }
-    fd = open("../text.txt", O_RDONLY);
-    CHECK(fd >= 0);
-    if (fd >= 0) {
-      read_loop_check(fd, &txt, 0, "open(../text.txt) in /s3/shim-test/a");
-      close(fd);
-    }
+    read_whole_fd(open("d.txt", O_RDONLY), &d, "open(d.txt) relative to /s3/shim-test/a");
+    read_whole_fd(openat(AT_FDCWD, "b/c.txt", O_RDONLY), &c,
+                  "openat(AT_FDCWD, b/c.txt) in /s3/shim-test/a");
+    read_whole_fd(open("../text.txt", O_RDONLY), &txt, "open(../text.txt) in /s3/shim-test/a");
     struct stat st;
     EXPECT_OK(stat("d.txt", &st));
     check_file_stat(&st, "a/d.txt", "stat relative");
@@ -1230,12 +1207,7 @@ static void t_chdir(void) {
     if (dfd >= 0 && home >= 0) {
       EXPECT_OK(fchdir(dfd));
       CHECK_STR(getcwd(buf, sizeof buf), B "/a/b");
-      fd = open("c.txt", O_RDONLY);
-      CHECK(fd >= 0);
-      if (fd >= 0) {
-        read_loop_check(fd, &c, 0, "open(c.txt) after fchdir");
-        close(fd);
-      }
+      read_whole_fd(open("c.txt", O_RDONLY), &c, "open(c.txt) after fchdir");
       EXPECT_OK(fchdir(home));
       CHECK_STR(getcwd(buf, sizeof buf), saved);
     }

@@ -97,13 +97,16 @@ void mu_map_close(struct mu_map *m);
 /*
  * mu_map_read - copy [off, off+len) of m's source into dst (clipped to the
  * size; the caller clips) without touching the mapping's missing pages:
- * installed blocks are copied under the lock, absent ones are fetched as a
- * fault would fetch them (demand, then sequential readahead) and waited
- * for. A block whose fetch fails is fetched once more; if that fails too,
+ * installed blocks are copied under the lock; an absent block is fetched
+ * on the calling thread itself (no hand-off to a worker: two context
+ * switches less per miss), its sequential readahead queued to the workers
+ * as a fault's would be; blocks another thread is fetching are waited for. A block whose fetch fails is fetched once more; if that fails too,
  * returns that fetch's MMAPURL_E_* code (a read of a local file gets EIO
  * where its mapping gets SIGBUS). Returns 0, that code, or
  * MMAPURL_E_INVALID_ARG (range past the size, m closing).
- * Thread-safe; blocks only for fetches.
+ * Thread-safe; blocks only for fetches. A reader running its own fetch
+ * returns when that fetch ends (bounded by the source's retries), also if
+ * m is closed meanwhile; readers waiting on other fetches return at once.
  */
 int mu_map_read(struct mu_map *m, void *dst, size_t len, uint64_t off);
 

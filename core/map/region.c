@@ -242,8 +242,9 @@ static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
 }
 
 /* Worker: run one fetch with no lock held, then finish it. */
-static void fetch_run(struct mu_job *job) {
-  struct mu_fetch *f = (struct mu_fetch *)job;
+/* Run fetch f with no lock held, then finish it. On a worker, into the
+ * worker's buffer; on the thread of a mu_map_read, into one of its own. */
+static void fetch_exec(struct mu_fetch *f, int on_worker) {
   struct mu_map *m = f->m;
   uint64_t off = (uint64_t)f->first * m->block;
   size_t cap = f->count * m->block, len = src_bytes(m, f->first, f->count);
@@ -252,18 +253,30 @@ static void fetch_run(struct mu_job *job) {
   pthread_mutex_unlock(&m->lock);
   char *buf = NULL;
   int rc = 0;
-  if (!closing && !(buf = mu_pool_scratch(cap)))
-    rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", cap);
+  if (!closing) {
+    if (on_worker)
+      buf = mu_pool_scratch(cap);
+    else if (posix_memalign((void **)&buf, page_size(), cap) != 0)
+      buf = NULL;
+    if (!buf)
+      rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", cap);
+  }
   if (buf) {
     rc = m->src.fetch(m->src.ctx, buf, len, off);
     memset(buf + len, 0, cap - len);
   }
   fetch_finish(f, rc, buf);
+  if (!on_worker)
+    free(buf);
 }
 
-/* Under lock: claim count absent blocks from first and queue their fetch.
- * NULL on allocation failure (nothing claimed). */
-static struct mu_fetch *fetch_new(struct mu_map *m, size_t first, size_t count, int urgent) {
+/* Worker: run one queued fetch. */
+static void fetch_run(struct mu_job *job) { fetch_exec((struct mu_fetch *)job, 1); }
+
+/* Under lock: claim count absent blocks from first for a fetch that the
+ * caller runs (queued, or on its own thread). NULL on allocation failure
+ * (nothing claimed). */
+static struct mu_fetch *fetch_claim(struct mu_map *m, size_t first, size_t count, int urgent) {
   struct mu_fetch *f = calloc(1, sizeof *f);
   if (!f)
     return NULL;
@@ -283,7 +296,15 @@ static struct mu_fetch *fetch_new(struct mu_map *m, size_t first, size_t count, 
     m->stats.demand_fetches++;
   else
     m->stats.readahead_blocks += count;
-  mu_pool_push(&f->job, urgent);
+  return f;
+}
+
+/* Under lock: claim count absent blocks from first and queue their fetch.
+ * NULL on allocation failure (nothing claimed). */
+static struct mu_fetch *fetch_new(struct mu_map *m, size_t first, size_t count, int urgent) {
+  struct mu_fetch *f = fetch_claim(m, first, count, urgent);
+  if (f)
+    mu_pool_push(&f->job, urgent);
   return f;
 }
 
@@ -472,10 +493,18 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
     } else if (++fetches > READ_MAX_REFETCH) {
       rc = mu_fail(MMAPURL_E_INTERNAL, "map: block %zu was dropped %d times before it was read",
                    b, READ_MAX_REFETCH);
-    } else if (!fetch_new(m, b, 1, 1)) {
-      rc = mu_fail(MMAPURL_E_NOMEM, "map: no memory for a fetch");
     } else {
+      /* Fetch it here: a hand-off to a worker and back costs two context
+       * switches per miss. Readahead still goes to the workers. */
+      struct mu_fetch *f = fetch_claim(m, b, 1, 1);
+      if (!f) {
+        rc = mu_fail(MMAPURL_E_NOMEM, "map: no memory for a fetch");
+        continue;
+      }
       mu_ra_on_miss(m, b);
+      pthread_mutex_unlock(&m->lock);
+      fetch_exec(f, 0);
+      pthread_mutex_lock(&m->lock);
     }
   }
   for (struct mu_reading **pp = &m->readers; *pp; pp = &(*pp)->next) {

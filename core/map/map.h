@@ -35,8 +35,8 @@ struct mu_map_source {
 };
 
 #define MU_MAP_DEFAULT_BLOCK ((size_t)64 << 10)
-#define MU_MAP_DEFAULT_READAHEAD ((size_t)32 << 20)
-#define MU_MAP_WORKERS 8
+#define MU_MAP_DEFAULT_READAHEAD ((size_t)64 << 20)
+#define MU_MAP_WORKERS 16
 /* The smallest per-mapping cache maximum, in blocks. */
 #define MU_MAP_MIN_CACHE_BLOCKS 4
 

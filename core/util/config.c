@@ -344,7 +344,7 @@ static int parse_mmapurl_tuning(struct mu_config *cfg, const struct env *e) {
   MU_TRY(get_block_size(e, &cfg->block_size));
   MU_TRY(get_size(e, "MMAPURL_CACHE_MAX", (uint64_t)1 << 30, (uint64_t)1 << 20,
                   (uint64_t)1 << 40, "must be 0 (no limit) or from 1M to 1T", &cfg->cache_max));
-  MU_TRY(get_size(e, "MMAPURL_READAHEAD_MAX", (uint64_t)32 << 20, 0, (uint64_t)1 << 30,
+  MU_TRY(get_size(e, "MMAPURL_READAHEAD_MAX", (uint64_t)64 << 20, 0, (uint64_t)1 << 30,
                   "must be at most 1G (0: no readahead)", &cfg->readahead_max));
   MU_TRY(get_duration(e, "MMAPURL_CONNECT_TIMEOUT", 10000, 0, &cfg->connect_timeout_ms));
   MU_TRY(get_duration(e, "MMAPURL_STALL_TIMEOUT", 30000, 0, &cfg->stall_timeout_ms));

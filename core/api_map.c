@@ -1,7 +1,8 @@
 /*
  * api_map.c - the mapping API (mmap_s3, mmapurl_map, munmap_s3): an S3
  * object opened by the S3 layer becomes the source of a userfaultfd mapping,
- * and a registry finds the mapping again from its address.
+ * and a registry finds the mapping again from its address; and, for the
+ * shim, the mapping of an object already open (api_map.h).
  * Must never: abort, return a mapping whose source is not open, or leave an
  * address in the registry after its mapping is closed.
  */
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+#include "api_map.h"
 #include "map/map.h"
 #include "mmapurl.h"
 #include "s3/client.h"
@@ -93,6 +95,24 @@ static void budget_init(void) {
     mu_map_set_cache_max(c->cfg->cache_max);
 }
 
+/* Map obj with options o (NULL: the configuration's). The mapping owns obj
+ * on success; the caller keeps it on failure. */
+static int map_object(const struct mu_config *cfg, struct mu_s3_object *obj,
+                      const struct mmapurl_map_opts *o, struct mu_map **out) {
+  pthread_once(&budget_once, budget_init);
+  struct mu_map_opts mo;
+  map_opts(cfg, o, &mo);
+  struct mu_map_source src = {.size = obj->size, .fetch = source_fetch,
+                              .release = source_release, .ctx = obj};
+  return mu_map_open(&src, &mo, out);
+}
+
+int mu_map_s3_object(struct mu_s3_object *obj, struct mu_map **out) {
+  const struct mu_client *c;
+  MU_TRY(mu_client_get(&c));
+  return map_object(c->cfg, obj, NULL, out);
+}
+
 /* Open the object and map it. 0 and *out, or an error code. */
 static int map_url(const char *url, const struct mmapurl_map_opts *o, struct mu_map **out) {
   const struct mu_client *c;
@@ -100,14 +120,9 @@ static int map_url(const char *url, const struct mmapurl_map_opts *o, struct mu_
   if (o && o->block_size && (o->block_size % 4096 || o->block_size > ((size_t)64 << 20)))
     return mu_fail(MMAPURL_E_INVALID_ARG, "block_size %zu: must be a multiple of 4096, at most 64M",
                    o->block_size);
-  pthread_once(&budget_once, budget_init);
-  struct mu_map_opts mo;
-  map_opts(c->cfg, o, &mo);
   struct mu_s3_object *obj;
-  MU_TRY(mu_s3_open(url, mo.block_size, &obj));
-  struct mu_map_source src = {.size = obj->size, .fetch = source_fetch,
-                              .release = source_release, .ctx = obj};
-  int rc = mu_map_open(&src, &mo, out);
+  MU_TRY(mu_s3_open(url, o && o->block_size ? o->block_size : c->cfg->block_size, &obj));
+  int rc = map_object(c->cfg, obj, o, out);
   if (rc) {
     mu_s3_close(obj);
     return rc;

@@ -17,6 +17,7 @@
 #include "mmapurl.h"
 #include "s3/list.h"
 #include "shim.h"
+#include "util/log.h"
 
 _Static_assert(sizeof(struct dirent) == sizeof(struct dirent64),
                "readdir and readdir64 share one entry layout on this ABI");
@@ -37,10 +38,16 @@ static void fork_lock(void) { pthread_mutex_lock(&lock); }
 static void fork_unlock(void) { pthread_mutex_unlock(&lock); }
 void shim_dir_init(void) { pthread_atfork(fork_lock, fork_unlock, fork_unlock); }
 
-static int add_entry(struct shim_file *f, size_t *cap, const char *name, size_t len, int is_dir,
-                     uint64_t ino) {
-  if (len == 0 || len > 255)
-    return 0; /* a "dir/" marker object, or a name no directory can hold */
+static int add_entry(struct shim_file *f, const char *where, size_t *cap, const char *name,
+                     size_t len, int is_dir, uint64_t ino) {
+  if (len == 0)
+    return 0; /* the "dir/" marker object of the listed prefix itself */
+  if (len > 255) { /* no dirent can hold it: say so rather than hide it */
+    MU_WARN("shim: %s: an entry of %zu bytes is longer than a directory entry (255) "
+            "allows and is left out of the listing; open it by its full path",
+            where, len);
+    return 0;
+  }
   if (f->nents == *cap) {
     size_t ncap = *cap ? *cap * 2 : 64;
     struct shim_dirent *v = realloc(f->ents, ncap * sizeof *v);
@@ -64,20 +71,17 @@ static int list_into(struct shim_file *f, const struct shim_path *p) {
   if (p->kind == SHIM_ROOT) {
     rc = mu_s3_list_buckets(&l);
     for (size_t i = 0; rc == 0 && i < l.n; i++)
-      if (add_entry(f, &cap, l.v[i].name, strlen(l.v[i].name), 1,
+      if (add_entry(f, p->display, &cap, l.v[i].name, strlen(l.v[i].name), 1,
                     shim_meta_ino(l.v[i].name, "")) != 0)
         rc = MMAPURL_E_NOMEM;
     mu_s3_listing_free(&l);
     return rc ? shim_errno(rc, p->display) : 0;
   }
-  size_t klen = p->kind == SHIM_KEY ? strlen(p->key) : 0;
-  char *prefix = malloc(klen + 2);
+  char *prefix = shim_path_list_prefix(p);
   if (!prefix)
     return -ENOMEM;
-  memcpy(prefix, p->kind == SHIM_KEY ? p->key : "", klen);
-  memcpy(prefix + klen, "/", 2);
-  const char *pfx = klen ? prefix : "";
-  size_t plen = klen ? klen + 1 : 0;
+  const char *pfx = prefix;
+  size_t plen = strlen(prefix);
   rc = mu_s3_list(p->bucket, pfx, "/", 0, 0, &l);
   int err = rc ? shim_errno(rc, p->display) : 0;
   for (size_t i = 0; err == 0 && i < l.n; i++) {
@@ -98,7 +102,7 @@ static int list_into(struct shim_file *f, const struct shim_path *p) {
                           .ino = shim_meta_ino(p->bucket, key)};
     if (len > 0 && memchr(name, '/', len) == NULL) {
       shim_meta_remember(p->bucket, key, &m);
-      err = add_entry(f, &cap, name, len, e->is_prefix, m.ino);
+      err = add_entry(f, p->display, &cap, name, len, e->is_prefix, m.ino);
     }
     free(key);
   }

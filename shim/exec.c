@@ -42,16 +42,15 @@ const char *shim_self_path(void) {
 }
 
 char *shim_exec_describe(const struct shim_file *f) {
-  const char *target = f->kind == SHIM_FILE ? NULL : f->path.display;
-  size_t n = sizeof DESC_MAGIC + 4 + strlen(f->etag) +
-             (target ? strlen(target) : strlen(f->path.bucket) + strlen(f->path.key) + 6);
-  char *d = malloc(n);
-  if (!d)
-    return NULL;
-  if (target)
+  char *url = f->kind == SHIM_FILE ? shim_path_url(&f->path) : NULL;
+  const char *target = url ? url : f->path.display;
+  size_t n = sizeof DESC_MAGIC + strlen(target) + strlen(f->etag) + 4;
+  char *d = (url || f->kind != SHIM_FILE) ? malloc(n) : NULL;
+  if (d && url)
+    snprintf(d, n, DESC_MAGIC "f\n%s\n%s\n", url, f->etag);
+  else if (d)
     snprintf(d, n, DESC_MAGIC "d\n%s\n", target);
-  else
-    snprintf(d, n, DESC_MAGIC "f\ns3://%s/%s\n%s\n", f->path.bucket, f->path.key, f->etag);
+  free(url);
   return d;
 }
 

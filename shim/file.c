@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_map.h"
 #include "map/map.h"
 #include "mmapurl.h"
 #include "s3/s3.h"
@@ -23,31 +24,9 @@
 #include "util/log.h"
 #include "util/stats.h"
 
-static int source_fetch(void *ctx, void *dst, size_t len, uint64_t off) {
-  return mu_s3_read(ctx, dst, len, off);
-}
-
-static void source_release(void *ctx) { mu_s3_close(ctx); }
-
-static pthread_once_t budget_once = PTHREAD_ONCE_INIT;
-static void budget_init(void) {
-  const struct mu_config *c;
-  if (mu_config_get(&c) == 0)
-    mu_map_set_cache_max(c->cache_max);
-}
-
 /* Map f's object; leave f->map NULL when userfaultfd is not available. */
 static int map_object(struct shim_file *f) {
-  const struct mu_config *c;
-  int rc = mu_config_get(&c);
-  if (rc)
-    return rc;
-  pthread_once(&budget_once, budget_init);
-  struct mu_map_opts mo = {.block_size = c->block_size,
-                           .readahead_max = c->readahead_max ? c->readahead_max : 1};
-  struct mu_map_source src = {.size = f->obj->size, .fetch = source_fetch,
-                              .release = source_release, .ctx = f->obj};
-  rc = mu_map_open(&src, &mo, &f->map);
+  int rc = mu_map_s3_object(f->obj, &f->map);
   if (rc == MMAPURL_E_UFFD_UNAVAILABLE) {
     static int said;
     if (!said++)

@@ -22,7 +22,6 @@
 #include "s3/list.h"
 #include "s3/s3.h"
 #include "shim.h"
-#include "util/config.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -44,7 +43,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static void fork_lock(void) { pthread_mutex_lock(&lock); }
 static void fork_unlock(void) { pthread_mutex_unlock(&lock); }
 void shim_meta_init(void) { pthread_atfork(fork_lock, fork_unlock, fork_unlock); }
-static long ttl_ms = -1;
 
 static long long now_ms(void) {
   struct timespec ts;
@@ -52,14 +50,7 @@ static long long now_ms(void) {
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static long cache_ttl(void) {
-  if (ttl_ms < 0) {
-    struct mu_shim_config c;
-    mu_config_shim(&c);
-    ttl_ms = c.stat_ttl_ms;
-  }
-  return ttl_ms;
-}
+static long cache_ttl(void) { return shim_stat_ttl_ms(); }
 
 /* FNV-1a over "bucket/key": stable across processes and runs. */
 static uint64_t hash2(const char *a, const char *b) {
@@ -149,16 +140,13 @@ int shim_errno(int rc, const char *what) {
   return e;
 }
 
-/* Whether prefix "key/" has anything under it (a directory). */
-static int probe_dir(const char *bucket, const char *key, int *is_dir) {
-  size_t n = strlen(key);
-  char *prefix = malloc(n + 2);
+/* Whether the prefix "key/" of p has anything under it (a directory). */
+static int probe_dir(const struct shim_path *p, int *is_dir) {
+  char *prefix = shim_path_list_prefix(p);
   if (!prefix)
     return MMAPURL_E_NOMEM;
-  memcpy(prefix, key, n);
-  memcpy(prefix + n, "/", 2);
   struct mu_s3_listing l = {0};
-  int rc = mu_s3_list(bucket, prefix, "/", 1, 1, &l);
+  int rc = mu_s3_list(p->bucket, prefix, "/", 1, 1, &l);
   *is_dir = rc == 0 && l.n > 0;
   mu_s3_listing_free(&l);
   free(prefix);
@@ -224,7 +212,7 @@ static int lookup_key(const struct shim_path *p, struct shim_meta *out) {
   memset(out, 0, sizeof *out);
   out->ino = shim_meta_ino(p->bucket, p->key);
   int is_dir = 0;
-  rc = probe_dir(p->bucket, p->key, &is_dir);
+  rc = probe_dir(p, &is_dir);
   if (rc != 0)
     return shim_errno(rc, p->display);
   if (is_dir) {

@@ -20,7 +20,7 @@
 #include "util/error.h"
 #include "util/log.h"
 
-static struct mu_shim_config cfg = {.prefix = "/s3", .prefix_len = 3};
+static struct mu_shim_config cfg = {.prefix = "/s3", .prefix_len = 3, .stat_ttl_ms = 60000};
 
 /* The working directory when a chdir() went into ours (the kernel's stays
  * where it was), or NULL; a string of cwd_names (below). */
@@ -84,6 +84,8 @@ const char *shim_path_cwd(void) {
 }
 
 const char *shim_prefix(void) { return cfg.prefix; }
+
+long shim_stat_ttl_ms(void) { return cfg.stat_ttl_ms; }
 
 int shim_path_ours(const char *path) {
   if (!path)
@@ -214,6 +216,16 @@ char *shim_path_url(const struct shim_path *p) {
   if (u)
     snprintf(u, n, "s3://%s/%s", p->bucket, p->key);
   return u;
+}
+
+char *shim_path_list_prefix(const struct shim_path *p) {
+  if (p->kind != SHIM_KEY)
+    return strdup("");
+  size_t n = strlen(p->key) + 2;
+  char *s = malloc(n);
+  if (s)
+    snprintf(s, n, "%s/", p->key);
+  return s;
 }
 
 int shim_path_at(int dirfd, const char *path, char **out) {

@@ -89,7 +89,7 @@ extern struct shim_real shim_real;
 void shim_real_init(void);
 #define REAL(f) (shim_real.f ? shim_real.f : (shim_real_init(), shim_real.f))
 
-/* ---- path.c: which paths are ours, and what they name ------------------ */
+/* ---- path.c: which paths are ours, what they name, the shim's settings -- */
 
 enum shim_path_kind { SHIM_ROOT = 1, SHIM_BUCKET, SHIM_KEY };
 
@@ -114,6 +114,9 @@ int shim_path_at(int dirfd, const char *path, char **out);
 void shim_path_free(struct shim_path *p);
 /* "s3://bucket/key" for p (malloc'ed), or NULL. */
 char *shim_path_url(const struct shim_path *p);
+/* The listing prefix of the directory p names: "key/", or "" for a bucket
+ * (malloc'ed), or NULL (ENOMEM). */
+char *shim_path_list_prefix(const struct shim_path *p);
 /* chdir() into ours: relative paths resolve against display from now on
  * (NULL: the kernel's working directory again). */
 void shim_path_set_cwd(const char *display);
@@ -121,6 +124,8 @@ void shim_path_set_cwd(const char *display);
 const char *shim_path_cwd(void);
 /* The configured prefix ("/s3"). */
 const char *shim_prefix(void);
+/* MMAPURL_STAT_TTL in milliseconds (0: no stat cache). */
+long shim_stat_ttl_ms(void);
 
 /* ---- meta.c: stat results and the cache of them ------------------------ */
 

@@ -70,8 +70,9 @@ static struct mu_map *reg_take(const void *addr) {
   return m;
 }
 
-static int source_fetch(void *ctx, void *dst, size_t len, uint64_t off) {
-  return mu_s3_read(ctx, dst, len, off);
+static int source_fetch(void *ctx, void *dst, size_t len, uint64_t off,
+                        void (*landed)(void *lctx, size_t n), void *lctx) {
+  return mu_s3_read(ctx, dst, len, off, landed, lctx);
 }
 
 static void source_release(void *ctx) { mu_s3_close(ctx); }

@@ -248,6 +248,8 @@ static size_t body_partial(struct xfer *x, const char *data, size_t n) {
   }
   memcpy((char *)rq->dst + rs->received, data, n);
   rs->received += n;
+  if (rq->on_body)
+    rq->on_body(rq->on_body_ctx, rs);
   return n;
 }
 
@@ -268,6 +270,8 @@ static size_t body_ignored_range(struct xfer *x, const char *data, size_t n) {
     take = rq->range_len - rs->received;
   memcpy((char *)rq->dst + rs->received, data + used, take);
   rs->received += take;
+  if (take && rq->on_body)
+    rq->on_body(rq->on_body_ctx, rs);
   if (rs->received == rq->range_len) {
     x->done_early = 1;
     return 0;

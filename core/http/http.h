@@ -28,6 +28,8 @@ void mu_http_destroy(struct mu_http *h);
 
 #define MU_HTTP_ERRBODY_MAX 4096
 
+struct mu_http_response;
+
 struct mu_http_request {
   const char *method;           /* "GET" */
   const char *url;              /* absolute, already encoded */
@@ -40,6 +42,11 @@ struct mu_http_request {
   /* Not ranged: the body (up to body_cap bytes) is kept in dst; more than
    * that aborts the transfer (sets too_large). Used for listings. */
   size_t body_cap;
+  /* Optional, ranged requests: called on the transfer's thread each time a
+   * piece of a 2xx body has been stored in dst, with the response so far
+   * (its headers complete, rs->received bytes in dst). */
+  void (*on_body)(void *ctx, const struct mu_http_response *rs);
+  void *on_body_ctx;
 };
 
 struct mu_http_response {

@@ -25,8 +25,14 @@ struct mu_map_source {
   uint64_t size; /* object size in bytes */
   /* Fetch [off, off+len) into dst. Blocking; called on worker threads, many
      at once. Returns 0 or an MMAPURL_E_* code (already retried by the
-     source). off+len never exceeds size. */
-  int (*fetch)(void *ctx, void *dst, size_t len, uint64_t off);
+     source). off+len never exceeds size. As the bytes arrive, the source
+     may call landed(lctx, n) on the fetching thread, to say that dst[0, n)
+     holds its final bytes: the mapping installs the whole blocks among them
+     before the fetch ends (a thread touching them goes on at once). n may
+     start again from below after a retry (the same bytes rewritten); the
+     return code still decides for the blocks not installed yet. */
+  int (*fetch)(void *ctx, void *dst, size_t len, uint64_t off,
+               void (*landed)(void *lctx, size_t n), void *lctx);
   /* Optional: called once when the mapping no longer uses ctx, which may be
      after mu_map_close has returned (a fetch still running then finishes in
      the background and its bytes are dropped). On a worker or the closer. */

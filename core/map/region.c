@@ -4,8 +4,9 @@
  *
  * Threads and locks: `m->lock` guards the block states, the fetch list, the
  * parked block, the readahead state, the stats, `closing` and `refs`. The
- * reader takes it per fault, a worker once per finished fetch (installing
- * under it, a memory copy), the closer once, an advising thread once per
+ * reader takes it per fault; a fetching thread each time whole blocks have
+ * landed and once when the fetch ends (the page copy itself runs with it
+ * dropped, see region.h); the closer once; an advising thread once per
  * mu_map_advise (claiming fetches or dropping pages, never waiting). The
  * source's fetch runs with no lock held.
  * Every byte is accounted in m's own budget (`m->own`), which passes it on
@@ -124,29 +125,29 @@ static void note(struct mu_map *m, size_t b) {
   }
 }
 
-/* Under lock: install count blocks from b out of data; mark them present. */
-static int install_blocks(struct mu_map *m, size_t b, size_t count, const char *data) {
-  int rc = mu_uffd_copy(m->addr + b * m->block, data, span_bytes(m, b, count));
-  if (rc != 0) {
-    MU_ERROR("map: UFFDIO_COPY at block %zu: %s", b, strerror(-rc));
-    return MMAPURL_E_INTERNAL;
+/* Under lock: mark count blocks from b present, once their pages are in. */
+static void mark_present(struct mu_map *m, size_t b, size_t count) {
+  for (size_t i = b; i < b + count; i++) {
+    set_st(m, i, MU_BLK_PRESENT);
+    note(m, i);
   }
-  for (size_t i = 0; i < count; i++) {
-    set_st(m, b + i, MU_BLK_PRESENT);
-    note(m, b + i);
-  }
-  return 0;
 }
 
+/* Under lock: install the parked block (one block, copied with the lock
+ * held: the readahead marker, touched by the thread that waits for it). */
 void mu_region_unpark(struct mu_map *m, pid_t tid) {
   size_t b = m->parked_block;
   if (b == MU_NONE)
     return;
   m->parked_block = MU_NONE;
-  if (install_blocks(m, b, 1, m->parked) != 0) {
-    unaccount(m, b);
-    fail_block(m, b, tid);
+  int rc = mu_uffd_copy(m->addr + b * m->block, m->parked, span_bytes(m, b, 1));
+  if (rc == 0) {
+    mark_present(m, b, 1);
+    return;
   }
+  MU_ERROR("map: UFFDIO_COPY of the held-back block %zu: %s", b, strerror(-rc));
+  unaccount(m, b);
+  fail_block(m, b, tid);
 }
 
 /* Under lock: hold block b's bytes back as the readahead marker. 1 if parked. */
@@ -194,45 +195,89 @@ static void fail_fetch(struct mu_map *m, struct mu_fetch *f, int rc) {
   }
 }
 
-/* Under lock: install what f fetched (buf holds count blocks, zero-filled
- * past the object's end), parking the readahead marker unless a thread
- * already waits on it. 0 or MMAPURL_E_INTERNAL. */
-static int install_fetched(struct mu_map *m, struct mu_fetch *f, const char *buf) {
-  size_t i = 0;
-  while (i < f->count) {
-    size_t b = f->first + i, j = i + 1;
-    const char *data = buf + i * m->block;
+/* Under lock: the threads waiting on f for blocks in [from, to), now
+ * installed, were woken by the copy and went on: no longer f's waiters
+ * (a close or a failure of f's other blocks must not signal them). */
+static void forget_waiters(struct mu_fetch *f, size_t from, size_t to) {
+  size_t n = 0;
+  for (size_t i = 0; i < f->nwaiters; i++)
+    if (f->waiters[i].block < from || f->waiters[i].block >= to)
+      f->waiters[n++] = f->waiters[i];
+  f->nwaiters = n;
+}
+
+/* Under lock (dropped around each page copy): install f's blocks from
+ * f->done up to `upto` out of f->buf, parking the readahead marker unless a
+ * thread already waits on it. Stops early if m is closing (f->done says how
+ * far it got). 0, or MMAPURL_E_INTERNAL (a copy failed: f's other blocks
+ * are still in flight, for the caller to fail). */
+static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto) {
+  while (f->done < upto && !m->closing) {
+    size_t b = f->first + f->done, j = f->done + 1;
+    const char *data = f->buf + f->done * m->block;
     if (b == m->ra_marker && !(m->state[b] & MU_BLK_WANTED) && park(m, b, data)) {
-      i++;
+      f->done++;
       continue;
     }
-    while (j < f->count && f->first + j != m->ra_marker)
+    while (j < upto && f->first + j != m->ra_marker)
       j++;
-    MU_TRY(install_blocks(m, b, j - i, data));
-    if (m->ra_marker >= b && m->ra_marker < f->first + j)
+    size_t count = j - f->done;
+    m->installing++;
+    pthread_mutex_unlock(&m->lock);
+    int rc = mu_uffd_copy(m->addr + b * m->block, data, span_bytes(m, b, count));
+    pthread_mutex_lock(&m->lock);
+    m->installing--;
+    pthread_cond_broadcast(&m->settled);
+    if (rc != 0) {
+      if (m->closing)
+        break; /* fenced: the copy may fail; the closer ignores f's blocks */
+      MU_ERROR("map: UFFDIO_COPY at block %zu: %s", b, strerror(-rc));
+      return MMAPURL_E_INTERNAL;
+    }
+    /* Recorded even if m started closing meanwhile: the closer waits for
+     * this before it accounts the present blocks and signals waiters. */
+    mark_present(m, b, count);
+    forget_waiters(f, b, b + count);
+    f->done = j;
+    if (!m->closing && m->ra_marker >= b && m->ra_marker < b + count)
       mu_ra_on_marker(m, m->ra_marker); /* the reader is already there */
-    i = j;
   }
   return 0;
 }
 
-/* Worker: the fetch is done (rc) with bytes in buf; install or fail, and
- * evict. Under m's own limit before the install (f keeps m alive; the
- * threads waiting on f go on only once m is back under its limit, so a
- * late evictor cannot let them run past it); process-wide after. */
-static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
+/* The source's landed(): f->buf holds n bytes; install the whole blocks
+ * among them now, so a thread touching them need not wait for the rest.
+ * Under m's own limit first, as fetch_finish does. */
+static void fetch_landed(void *ctx, size_t n) {
+  struct mu_fetch *f = ctx;
   struct mu_map *m = f->m;
+  size_t upto = n >= src_bytes(m, f->first, f->count) ? f->count : n / m->block;
+  if (upto <= f->done || f->install_rc)
+    return;
   mu_budget_evict(&m->own);
   pthread_mutex_lock(&m->lock);
-  if (!m->closing) {
-    if (rc == 0)
-      rc = install_fetched(m, f, buf);
-    if (rc != 0)
-      fail_fetch(m, f, rc);
-  } else {
-    /* the closer counted no in-flight */
-    mu_budget_sub(&m->own, span_bytes(m, f->first, f->count));
-  }
+  f->install_rc = install_upto(m, f, upto);
+  pthread_mutex_unlock(&m->lock);
+}
+
+/* Worker: the fetch is done (rc) with bytes in f->buf; install the rest or
+ * fail it, and evict. Under m's own limit before the install (f keeps m
+ * alive; the threads waiting on f go on only once m is back under its
+ * limit, so a late evictor cannot let them run past it); process-wide
+ * after. */
+static void fetch_finish(struct mu_fetch *f, int rc) {
+  struct mu_map *m = f->m;
+  if (f->done < f->count) /* else all landed: evicting now could drop them */
+    mu_budget_evict(&m->own);
+  pthread_mutex_lock(&m->lock);
+  if (rc == 0)
+    rc = f->install_rc;
+  if (rc == 0 && !m->closing)
+    rc = install_upto(m, f, f->count);
+  if (m->closing) /* the closer counted no in-flight blocks */
+    mu_budget_sub(&m->own, span_bytes(m, f->first + f->done, f->count - f->done));
+  else if (rc != 0)
+    fail_fetch(m, f, rc);
   pthread_cond_broadcast(&m->settled);
   int last = drop_fetch_locked(m, f);
   pthread_mutex_unlock(&m->lock);
@@ -241,37 +286,36 @@ static void fetch_finish(struct mu_fetch *f, int rc, const char *buf) {
   mu_budget_evict(mu_budget_proc());
 }
 
-/* Worker: run one fetch with no lock held, then finish it. */
-/* Run fetch f with no lock held, then finish it. On a worker, into the
- * worker's buffer; on the thread of a mu_map_read, into one of its own. */
-static void fetch_exec(struct mu_fetch *f, int on_worker) {
+/* Run fetch f into buf (f->count blocks; NULL: out of memory) with no lock
+ * held, then finish it. Whole blocks are installed as they land
+ * (fetch_landed). 1 if buf holds the fetched blocks (zero-filled past the
+ * object's end), else 0. */
+static int fetch_exec(struct mu_fetch *f, char *buf) {
   struct mu_map *m = f->m;
   uint64_t off = (uint64_t)f->first * m->block;
   size_t cap = f->count * m->block, len = src_bytes(m, f->first, f->count);
   pthread_mutex_lock(&m->lock);
   int closing = m->closing;
   pthread_mutex_unlock(&m->lock);
-  char *buf = NULL;
   int rc = 0;
-  if (!closing) {
-    if (on_worker)
-      buf = mu_pool_scratch(cap);
-    else if (posix_memalign((void **)&buf, page_size(), cap) != 0)
-      buf = NULL;
-    if (!buf)
-      rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", cap);
-  }
-  if (buf) {
-    rc = m->src.fetch(m->src.ctx, buf, len, off);
+  if (!closing && !buf)
+    rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", cap);
+  if (!closing && buf) {
+    /* The last block's tail past the object's end reads as zeros: cleared
+     * first, so that block can be installed as soon as its bytes land. */
     memset(buf + len, 0, cap - len);
+    f->buf = buf;
+    rc = m->src.fetch(m->src.ctx, buf, len, off, fetch_landed, f);
   }
-  fetch_finish(f, rc, buf);
-  if (!on_worker)
-    free(buf);
+  fetch_finish(f, rc);
+  return !closing && buf && rc == 0;
 }
 
 /* Worker: run one queued fetch. */
-static void fetch_run(struct mu_job *job) { fetch_exec((struct mu_fetch *)job, 1); }
+static void fetch_run(struct mu_job *job) {
+  struct mu_fetch *f = (struct mu_fetch *)job;
+  (void)fetch_exec(f, mu_pool_scratch(f->count * f->m->block));
+}
 
 /* Under lock: claim count absent blocks from first for a fetch that the
  * caller runs (queued, or on its own thread). NULL on allocation failure
@@ -495,16 +539,29 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
                    b, READ_MAX_REFETCH);
     } else {
       /* Fetch it here: a hand-off to a worker and back costs two context
-       * switches per miss. Readahead still goes to the workers. */
-      struct mu_fetch *f = fetch_claim(m, b, 1, 1);
-      if (!f) {
+       * switches per miss. Readahead still goes to the workers. The bytes
+       * are copied out of the fetch's own buffer: an eviction right after
+       * the install cannot make the reader fetch again. */
+      char *buf = NULL;
+      struct mu_fetch *f = NULL;
+      if (posix_memalign((void **)&buf, page_size(), m->block) != 0 ||
+          !(f = fetch_claim(m, b, 1, 1))) {
+        free(buf);
         rc = mu_fail(MMAPURL_E_NOMEM, "map: no memory for a fetch");
         continue;
       }
       mu_ra_on_miss(m, b);
       pthread_mutex_unlock(&m->lock);
-      fetch_exec(f, 0);
+      int got = fetch_exec(f, buf);
+      if (got)
+        memcpy(out, buf + (off - (uint64_t)b * m->block), n);
+      free(buf);
       pthread_mutex_lock(&m->lock);
+      if (got && !m->closing) { /* closed meanwhile: fails as any read then */
+        out += n, off += n;
+        r.block = b + 1, r.failures = 0, r.rc = 0;
+        fetches = 0;
+      }
     }
   }
   for (struct mu_reading **pp = &m->readers; *pp; pp = &(*pp)->next) {
@@ -561,6 +618,10 @@ void mu_region_close(struct mu_map *m) {
   mu_region_unpark(m, 0);
   m->closing = 1;
   pthread_cond_broadcast(&m->settled);
+  /* Page copies in progress end soon (memory only); until their blocks
+   * are recorded, the threads they woke still look like waiters. */
+  while (m->installing > 0)
+    pthread_cond_wait(&m->settled, &m->lock);
   if (m->registered)
     fence(m);
   cancel_queued(m);
@@ -781,8 +842,12 @@ void mu_region_after_fork_child(struct mu_map *m) {
     m->refs--;
   m->readers = NULL;
   pthread_cond_init(&m->settled, NULL);
+  /* A parent's thread may have been copying pages in, the lock dropped:
+   * such a block is in flight with some pages; drop them with the rest. */
+  m->installing = 0;
   for (size_t b = 0; b < m->nblocks; b++) {
     if (st(m, b) == MU_BLK_INFLIGHT) {
+      (void)mu_vm_madvise(m->addr + b * m->block, span_bytes(m, b, 1), MADV_DONTNEED);
       set_st(m, b, MU_BLK_ABSENT);
       unaccount(m, b);
     }

@@ -2,8 +2,11 @@
  * region.h - internals of one mapping (struct mu_map): its blocks, their
  * states, the fetches in flight and the readahead state, shared by region.c
  * (faults, fetches, installs, teardown) and readahead.c (planning).
- * Nothing here does I/O while holding `lock`; page installs (memory copies)
- * do run under it, so block states and installed pages never disagree.
+ * Nothing here does I/O while holding `lock`. A fetch's pages are copied in
+ * with it dropped, its blocks still in flight until the copy is done (and
+ * `installing` keeps the closer from unregistering under it), so a present
+ * block always has its pages; only the held-back marker block is installed
+ * under it.
  */
 #ifndef MU_MAP_REGION_H
 #define MU_MAP_REGION_H
@@ -50,6 +53,13 @@ struct mu_fetch {
   struct mu_job job;
   struct mu_map *m;
   size_t first, count;
+  /* Set by the thread running the fetch: its buffer; the blocks from
+   * `first` already installed or parked as they landed; the failure of
+   * such an install (the fetch fails with it). Guarded by the lock once
+   * the fetch runs. */
+  const char *buf;
+  size_t done;
+  int install_rc;
   struct mu_waiter *waiters;
   size_t nwaiters, capwaiters;
   struct mu_fetch *next;
@@ -87,6 +97,8 @@ struct mu_map {
   int closing;         /* no more installs, no new fetches */
   unsigned refs;       /* the opener + one per fetch not yet dropped + one
                           per thread in mu_region_read */
+  unsigned installing; /* threads copying pages in with the lock dropped
+                          (the closer waits for none before unregistering) */
   struct mu_map_stats stats;
   /* Readahead (readahead.c): last demand miss, current window size, first
    * block after the last planned window, the marker block. */

@@ -141,7 +141,7 @@ static int attempt(const struct mu_http *http, const struct mu_s3_get *g,
   struct mu_http_request rq = {
       .method = "GET", .url = g->t->url, .headers = h.lines, .nheaders = h.n,
       .ranged = g->ranged, .range_off = g->off, .range_len = g->len, .dst = g->dst,
-      .body_cap = g->body_cap,
+      .body_cap = g->body_cap, .on_body = g->on_body, .on_body_ctx = g->on_body_ctx,
   };
   int rc = mu_http_perform((struct mu_http *)http, &rq, rs);
   explicit_bzero(&h, sizeof h);

@@ -208,25 +208,63 @@ int mu_s3_open(const char *url, size_t first_block, struct mu_s3_object **out) {
   return 0;
 }
 
+/* Which header of an answer says it is not the version that was opened:
+ * 0 none, 1 the size, 2 the ETag, 3 Last-Modified. */
+static int other_version(const struct mu_s3_object *o, const struct mu_http_response *rs) {
+  if (rs->status == 416 || (rs->has_total && rs->total != o->size))
+    return 1;
+  if (o->etag[0] && rs->etag[0] && strcmp(o->etag, rs->etag) != 0)
+    return 2;
+  if (o->last_modified_raw[0] && rs->last_modified[0] &&
+      strcmp(o->last_modified_raw, rs->last_modified) != 0)
+    return 3;
+  return 0;
+}
+
+/* Check an answer's headers: the version that was opened. */
+static int check_version(const struct mu_s3_object *o, const struct mu_http_response *rs,
+                         const char *what) {
+  switch (other_version(o, rs)) {
+  case 1:
+    return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: size changed from %llu while open", what,
+                   (unsigned long long)o->size);
+  case 2:
+    return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: ETag changed from %s to %s while open",
+                   what, o->etag, rs->etag);
+  case 3:
+    return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: Last-Modified changed from %s to %s",
+                   what, o->last_modified_raw, rs->last_modified);
+  default:
+    return 0;
+  }
+}
+
 /* Check a read's response: our range, our version, every byte. */
 static int check_read(const struct mu_s3_object *o, const struct mu_http_response *rs,
                       size_t len, const char *what) {
-  if (rs->status == 416 || (rs->has_total && rs->total != o->size))
-    return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: size changed from %llu while open", what,
-                   (unsigned long long)o->size);
-  if (o->etag[0] && rs->etag[0] && strcmp(o->etag, rs->etag) != 0)
-    return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: ETag changed from %s to %s while open",
-                   what, o->etag, rs->etag);
-  if (o->last_modified_raw[0] && rs->last_modified[0] &&
-      strcmp(o->last_modified_raw, rs->last_modified) != 0)
-    return mu_fail(MMAPURL_E_OBJECT_CHANGED, "GET %s: Last-Modified changed from %s to %s",
-                   what, o->last_modified_raw, rs->last_modified);
+  MU_TRY(check_version(o, rs, what));
   if (rs->received != len)
     return mu_fail(MMAPURL_E_PROTOCOL, "GET %s: got %zu bytes of %zu", what, rs->received, len);
   return 0;
 }
 
-int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off) {
+/* A read's body as it arrives (mu_http_request.on_body): passed on to the
+ * caller once the answer's headers are known to be of the opened version.
+ * A 2xx answer of another version is never passed on, whatever it holds. */
+struct landing {
+  const struct mu_s3_object *o;
+  void (*fn)(void *ctx, size_t n);
+  void *ctx;
+};
+
+static void on_landed(void *ctx, const struct mu_http_response *rs) {
+  const struct landing *l = ctx;
+  if (rs->status >= 200 && rs->status <= 299 && other_version(l->o, rs) == 0)
+    l->fn(l->ctx, rs->received);
+}
+
+int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off,
+               void (*landed)(void *ctx, size_t n), void *ctx) {
   if (len == 0)
     return 0;
   if (off > o->size || len > o->size - off)
@@ -241,10 +279,12 @@ int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off) {
   struct mu_s3_target t;
   target_of(o, &t, what);
   int strong = strong_etag(o->etag);
+  struct landing l = {.o = o, .fn = landed, .ctx = ctx};
   struct mu_s3_get g = {
       .t = &t, .ranged = 1, .off = off, .len = len, .dst = buf,
       .if_match = strong ? o->etag : NULL,
-      .if_unmodified_since = !strong && o->last_modified_raw[0] ? o->last_modified_raw : NULL};
+      .if_unmodified_since = !strong && o->last_modified_raw[0] ? o->last_modified_raw : NULL,
+      .on_body = landed ? on_landed : NULL, .on_body_ctx = &l};
   struct mu_http_response *rs = malloc(sizeof *rs);
   if (!rs)
     return MMAPURL_E_NOMEM;

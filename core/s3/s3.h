@@ -35,8 +35,14 @@ struct mu_s3_object {
  * Returns 0 or an MMAPURL_E_* code (detail set). */
 int mu_s3_open(const char *url, size_t first_block, struct mu_s3_object **out);
 /* Read [off, off+len) into buf with If-Match, retrying transient failures.
- * The range must lie inside the object (else MMAPURL_E_RANGE). */
-int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off);
+ * The range must lie inside the object (else MMAPURL_E_RANGE).
+ * landed (optional) is called on this thread as the body arrives:
+ * landed(ctx, n) once buf[0, n) holds bytes of the version that was opened
+ * (the answer's headers checked), n growing within an attempt; a retried
+ * attempt starts again from a smaller n and rewrites the same bytes. The
+ * read's result still decides: a later failure returns an error. */
+int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off,
+               void (*landed)(void *ctx, size_t n), void *ctx);
 void mu_s3_close(struct mu_s3_object *o);
 
 /* For tests: the endpoint URL prefix and path for bucket/key as the current

@@ -29,6 +29,15 @@ struct tsrc {
   unsigned delay_us;          /* sleep per fetch */
   atomic_int fail;            /* non-zero: fetch returns this code */
   atomic_int released;        /* the mapping is done with it */
+  /* The bytes are written, and landed() called, in pieces of this many
+   * bytes (default TSRC_STEP: not a block multiple); with `whole`, written
+   * at once and landed() never called. */
+  size_t step;
+  int whole;
+  /* Non-zero: after the first piece of a fetch at this offset + 1, wait
+   * until `go` is set (a fetch held open halfway). */
+  uint64_t hold_off1;
+  atomic_int go, holding;
   int opened;                 /* a mapping was opened on it */
 };
 
@@ -37,7 +46,10 @@ static inline unsigned char tsrc_byte(uint64_t i) {
   return (unsigned char)(i * 131 + (i >> 8) * 7 + (i >> 12) * 13 + (i >> 20));
 }
 
-static inline int tsrc_fetch(void *ctx, void *dst, size_t len, uint64_t off) {
+#define TSRC_STEP (12u << 10)
+
+static inline int tsrc_fetch(void *ctx, void *dst, size_t len, uint64_t off,
+                             void (*landed)(void *lctx, size_t n), void *lctx) {
   struct tsrc *t = ctx;
   if (t->delay_us)
     usleep(t->delay_us);
@@ -54,8 +66,20 @@ static inline int tsrc_fetch(void *ctx, void *dst, size_t len, uint64_t off) {
   for (uint64_t p = off / 4096; p < (off + len + 4095) / 4096; p++)
     atomic_fetch_add(&t->page_fetches[p], 1);
   unsigned char *d = dst;
-  for (size_t i = 0; i < len; i++)
-    d[i] = tsrc_byte(off + i);
+  size_t step = t->whole ? len : t->step ? t->step : TSRC_STEP;
+  for (size_t done = 0; done < len;) {
+    size_t n = len - done < step ? len - done : step;
+    for (size_t i = done; i < done + n; i++)
+      d[i] = tsrc_byte(off + i);
+    done += n;
+    if (!t->whole && landed)
+      landed(lctx, done);
+    if (t->hold_off1 == off + 1 && done < len) {
+      atomic_store(&t->holding, 1);
+      while (!atomic_load(&t->go))
+        usleep(1000);
+    }
+  }
   return 0;
 }
 

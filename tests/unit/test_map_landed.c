@@ -1,0 +1,148 @@
+/*
+ * test_map_landed.c - blocks are installed as their bytes land, before
+ * the fetch that carries them ends: a thread touching a landed block goes
+ * on while the rest of its fetch is still on the way; a block not landed
+ * yet still waits; closing the mapping then signals nobody who went on;
+ * a source that starts again from below (a retry) installs every block
+ * once, with the right bytes.
+ */
+#include <pthread.h>
+
+#include "test_map_source.c"
+
+#define BLOCK 16384
+#define SIZE (1u << 20)
+#define RA ((size_t)SIZE) /* 64 blocks: a WILLNEED of them, pieces of 4 */
+#define PIECES (SIZE / (4 * BLOCK))
+
+struct toucher {
+  const struct mu_map *m;
+  uint64_t off;
+  atomic_int done;
+  size_t bad;
+};
+
+static void *touch(void *arg) {
+  struct toucher *tt = arg;
+  tt->bad = tmap_verify(tt->m, tt->off, 4096);
+  atomic_store(&tt->done, 1);
+  return NULL;
+}
+
+static void on_alarm(int sig) {
+  (void)sig;
+  static const char msg[] = "test_map_landed: watchdog: a case hung\n";
+  ssize_t w = write(2, msg, sizeof msg - 1);
+  (void)w;
+  _exit(98);
+}
+
+/* Fail (exit 98) if the next `sec` seconds do not reach the next watchdog. */
+static void watchdog(unsigned sec) { alarm(sec); }
+
+/* Wait up to 5 s for *flag. */
+static int wait_flag(atomic_int *flag) {
+  for (int i = 0; i < 5000 && !atomic_load(flag); i++)
+    usleep(1000);
+  return atomic_load(flag);
+}
+
+/* The fetch of blocks 0..3 lands blocks 0 and 1, then holds. */
+static void landed_early(void) {
+  watchdog(60);
+  struct tsrc *t = tsrc_new(SIZE, 100000);
+  t->step = 2 * BLOCK;
+  t->hold_off1 = 0 + 1;
+  struct mu_map *m = tmap_open(t, BLOCK, RA);
+  CHECK_INT(mu_map_advise(m, 0, SIZE, MU_MAP_WILLNEED), 0);
+  /* Touch block 0 while its fetch sleeps: a waiter of that fetch. */
+  struct toucher a = {.m = m, .off = 100}, b = {.m = m, .off = 2 * BLOCK + 4096};
+  pthread_t ta, tb;
+  pthread_create(&ta, NULL, touch, &a);
+  CHECK(wait_flag(&t->holding));
+  CHECK(wait_flag(&a.done)); /* landed: on its way, the fetch still held */
+  CHECK_INT(a.bad, 0);
+  CHECK_INT(atomic_load(&t->go), 0);
+  pthread_create(&tb, NULL, touch, &b); /* block 2 has not landed */
+  usleep(100000);
+  CHECK_INT(atomic_load(&b.done), 0);
+  atomic_store(&t->go, 1);
+  pthread_join(tb, NULL);
+  pthread_join(ta, NULL);
+  CHECK_INT(b.bad, 0);
+  struct mu_map_stats s;
+  mu_map_stats(m, &s);
+  printf("landed early: block 0 read while its 4-block fetch was held; %llu fetches\n",
+         (unsigned long long)s.fetches);
+  CHECK_INT(s.fetches, PIECES);
+  CHECK_INT(atomic_load(&t->max_len), 4 * BLOCK);
+  CHECK_INT(s.failures, 0);
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+/* Close while the fetch holds, after a waiter of it went on with a landed
+ * block: that thread must not get the SIGBUS meant for threads still
+ * blocked (an unexpected SIGBUS exits 99). */
+static void close_after_landed(void) {
+  watchdog(60);
+  struct tsrc *t = tsrc_new(SIZE, 100000);
+  t->step = 2 * BLOCK;
+  t->hold_off1 = 4 * BLOCK + 1;
+  struct mu_map *m = tmap_open(t, BLOCK, RA);
+  CHECK_INT(mu_map_advise(m, 0, SIZE, MU_MAP_WILLNEED), 0);
+  /* This thread waits on the fetch (still asleep), goes on once blocks 4
+   * and 5 land, and is the one a stray signal would hit. */
+  CHECK_INT(tmap_verify(m, 5 * BLOCK, 4096), 0);
+  CHECK(wait_flag(&t->holding));
+  mu_map_close(m); /* the fetch is still held */
+  usleep(50000);   /* a stray signal would arrive by now */
+  atomic_store(&t->go, 1);
+  tsrc_free(t); /* the held fetch ends, its bytes dropped, the source released */
+  printf("close with a fetch held halfway: no signal to the thread that went on\n");
+}
+
+/* A source that delivers everything, then delivers it all again from the
+ * start (a retry of the whole request): landed() goes back to small n. */
+static int twice_fetch(void *ctx, void *dst, size_t len, uint64_t off,
+                       void (*landed)(void *lctx, size_t n), void *lctx) {
+  struct tsrc *t = ctx;
+  size_t half = len / 2;
+  int rc = tsrc_fetch(ctx, dst, half, off, landed, lctx); /* then "broke" */
+  if (rc == 0)
+    rc = tsrc_fetch(t, dst, len, off, landed, lctx);
+  return rc;
+}
+
+static void restarted(void) {
+  watchdog(60);
+  struct tsrc *t = tsrc_new(SIZE, 0);
+  struct mu_map_source src = tsrc_source(t);
+  src.fetch = twice_fetch;
+  struct mu_map_opts opts = {.block_size = BLOCK, .readahead_max = RA};
+  struct mu_map *m = tmap_open_src(t, &src, &opts);
+  size_t bad = 0;
+  for (uint64_t off = 0; off < SIZE; off += 4096)
+    bad += tmap_verify(m, off, 4096);
+  CHECK_INT(bad, 0);
+  struct mu_map_stats s;
+  mu_map_stats(m, &s);
+  printf("restarted deliveries: %llu fetches, %llu failures\n", (unsigned long long)s.fetches,
+         (unsigned long long)s.failures);
+  CHECK_INT(s.failures, 0);
+  CHECK_INT(s.bytes_fetched, SIZE); /* every block installed once */
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+int main(void) {
+  signal(SIGALRM, on_alarm);
+  tbus_install(); /* an unexpected SIGBUS exits 99: a failure */
+  landed_early();
+  close_after_landed();
+  restarted();
+  alarm(0);
+  CHECK_INT(mu_map_cache_bytes(), 0);
+  mu_map_shutdown();
+  return check_done();
+}

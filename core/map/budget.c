@@ -101,14 +101,17 @@ static int grow_locked(struct mu_budget *b) {
   return 0;
 }
 
-int mu_budget_note(struct mu_budget *b, struct mu_map *m, size_t blk) {
+size_t mu_budget_note(struct mu_budget *b, struct mu_map *m, const size_t *blks, size_t n) {
   pthread_mutex_lock(&b->lock);
-  int rc = b->n == b->cap ? grow_locked(b) : 0;
-  if (rc == 0)
-    b->ring[(b->head + b->n++) % b->cap] =
-        (struct mu_budget_cand){.m = m, .addr = (uintptr_t)m->addr, .block = blk};
+  size_t i = 0;
+  for (; i < n; i++) {
+    if (b->n == b->cap && grow_locked(b) != 0)
+      break;
+    b->ring[(b->head + b->n++) % b->cap] = (struct mu_budget_cand){
+        .m = m, .addr = (uintptr_t)m->addr, .block = blks[i], .bytes = m->block};
+  }
   pthread_mutex_unlock(&b->lock);
-  return rc;
+  return i;
 }
 
 void mu_budget_forget(struct mu_budget *b, const struct mu_map *m) {
@@ -123,24 +126,35 @@ void mu_budget_forget(struct mu_budget *b, const struct mu_map *m) {
   pthread_mutex_unlock(&b->lock);
 }
 
-static int pop(struct mu_budget *b, struct mu_budget_cand *out) {
+/* Pop the oldest candidate and those right behind it that continue it
+ * (same mapping, the next blocks), while they are fewer than `need` bytes:
+ * a sequential reader's blocks leave in one madvise, not one per block.
+ * The number of blocks from out->block, 0 if the queue is empty. */
+static size_t pop_run(struct mu_budget *b, struct mu_budget_cand *out, size_t need) {
   pthread_mutex_lock(&b->lock);
-  int got = b->n > 0;
-  if (got) {
-    *out = b->ring[b->head];
+  size_t n = 0;
+  while (b->n > 0) {
+    const struct mu_budget_cand *c = &b->ring[b->head];
+    if (n > 0 && (c->m != out->m || c->addr != out->addr || c->block != out->block + n ||
+                  n * out->bytes >= need))
+      break;
+    if (n == 0)
+      *out = *c;
+    n++;
     b->head = (b->head + 1) % b->cap;
     b->n--;
   }
   pthread_mutex_unlock(&b->lock);
-  return got;
+  return n;
 }
 
-/* A block was evicted from b: count it in b and in the process-wide total. */
-static void count_eviction(struct mu_budget *b) {
-  __atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);
+/* n blocks were evicted from b: count them in b and in the process-wide
+ * total. */
+static void count_evictions(struct mu_budget *b, size_t n) {
+  __atomic_add_fetch(&b->evictions, n, __ATOMIC_RELAXED);
   if (b != &proc)
-    __atomic_add_fetch(&proc.evictions, 1, __ATOMIC_RELAXED);
-  mu_stat_add(MU_STAT_EVICTIONS, 1);
+    __atomic_add_fetch(&proc.evictions, n, __ATOMIC_RELAXED);
+  mu_stat_add(MU_STAT_EVICTIONS, n);
 }
 
 void mu_budget_evict(struct mu_budget *b) {
@@ -150,10 +164,11 @@ void mu_budget_evict(struct mu_budget *b) {
     return;
   pthread_mutex_lock(&b->evicting);
   struct mu_budget_cand c;
-  while (mu_budget_used(b) > low && pop(b, &c)) {
+  size_t used, n;
+  while ((used = mu_budget_used(b)) > low && (n = pop_run(b, &c, used - low)) > 0) {
     mu_reader_lock();
-    if (mu_reader_has_locked(c.m, c.addr) && mu_region_evict(c.m, c.block, b))
-      count_eviction(b);
+    if (mu_reader_has_locked(c.m, c.addr))
+      count_evictions(b, mu_region_evict(c.m, c.block, n, b));
     mu_reader_unlock();
   }
   pthread_mutex_unlock(&b->evicting);

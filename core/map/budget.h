@@ -23,6 +23,7 @@ struct mu_budget_cand {
   struct mu_map *m; /* compared only: it may have been freed */
   uintptr_t addr;   /* m's address, to find it in the registry */
   size_t block;
+  size_t bytes;     /* m's block size */
 };
 
 struct mu_budget {
@@ -58,10 +59,11 @@ size_t mu_budget_limit(const struct mu_budget *b);
 /* Bytes that fit below quarters/4 of the maximum of b and of its parent
  * now (3: the high watermark; 4: the maximum; SIZE_MAX: no maximum). */
 size_t mu_budget_room(const struct mu_budget *b, unsigned quarters);
-/* Under m's lock: block blk of m was installed; it becomes a candidate of b
- * (oldest first). 0, or -1 without memory. The caller skips instances
- * without a maximum. */
-int mu_budget_note(struct mu_budget *b, struct mu_map *m, size_t blk);
+/* Under m's lock: blocks blks[0..n) of m were installed; they become
+ * candidates of b (oldest first), under one lock. The number queued: a
+ * prefix of blks, all of them unless memory ran out. The caller skips
+ * instances without a maximum. */
+size_t mu_budget_note(struct mu_budget *b, struct mu_map *m, const size_t *blks, size_t n);
 /* m is closing: drop its candidates. Called with no lock held. */
 void mu_budget_forget(struct mu_budget *b, const struct mu_map *m);
 /* If above b's high watermark, evict b's oldest candidates down to the low

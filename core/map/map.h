@@ -40,9 +40,13 @@ struct mu_map_source {
   void *ctx;
 };
 
-#define MU_MAP_DEFAULT_BLOCK ((size_t)64 << 10)
+#define MU_MAP_DEFAULT_BLOCK ((size_t)16 << 10)
 #define MU_MAP_DEFAULT_READAHEAD ((size_t)64 << 20)
-#define MU_MAP_WORKERS 16
+/* Fetch threads, and the pieces a readahead window is split into: two
+ * windows in flight (the one being read, the next) each get a worker per
+ * piece, so the next window's requests never queue behind the current's. */
+#define MU_MAP_WORKERS 32
+#define MU_MAP_RA_PIECES 16
 /* The smallest per-mapping cache maximum, in blocks. */
 #define MU_MAP_MIN_CACHE_BLOCKS 4
 

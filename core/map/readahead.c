@@ -1,6 +1,6 @@
 /*
  * readahead.c - sequential detection and the readahead window of a mapping.
- * Two consecutive demand misses start a window of RA_INITIAL blocks after the
+ * Two consecutive demand misses start a window of RA_INITIAL_BYTES after the
  * second; its first absent block is the marker, fetched but held back
  * (parked) so the reader's first touch of it is seen: that touch plans the
  * next window, twice as large (up to ra_max), while the reader still has the
@@ -19,12 +19,17 @@
 #include "map/budget.h"
 #include "map/region.h"
 
-/* First window, in blocks, once sequential access is seen. */
-#define RA_INITIAL 4
+/* First window once sequential access is seen: 256 KiB, at least a block. */
+#define RA_INITIAL_BYTES ((size_t)256 << 10)
 
-/* Pieces of a window: one per worker, whole blocks, at least one block. */
+static size_t ra_initial(const struct mu_map *m) {
+  size_t n = RA_INITIAL_BYTES / m->block;
+  return n ? n : 1;
+}
+
+/* Pieces of a window: MU_MAP_RA_PIECES, whole blocks, at least one block. */
 static size_t chunk_for(size_t win) {
-  size_t chunk = (win + MU_MAP_WORKERS - 1) / MU_MAP_WORKERS;
+  size_t chunk = (win + MU_MAP_RA_PIECES - 1) / MU_MAP_RA_PIECES;
   return chunk ? chunk : 1;
 }
 
@@ -74,7 +79,7 @@ static size_t grow(const struct mu_map *m) {
   size_t limit = full_window(m);
   if (m->ra_mode == MU_MAP_SEQUENTIAL)
     return limit;
-  size_t win = m->ra_win ? m->ra_win * 2 : RA_INITIAL;
+  size_t win = m->ra_win ? m->ra_win * 2 : ra_initial(m);
   return win < limit ? win : limit;
 }
 
@@ -105,7 +110,7 @@ static void other_stream(struct mu_map *m, size_t b) {
   size_t limit = full_window(m), room = mu_budget_room(&m->own, 4) / m->block;
   size_t win = m->ra_mode == MU_MAP_SEQUENTIAL ? limit
                : s->win ? (s->win * 2 < limit ? s->win * 2 : limit)
-                        : (RA_INITIAL < limit ? RA_INITIAL : limit);
+                        : (ra_initial(m) < limit ? ra_initial(m) : limit);
   if (win > room)
     win = room;
   size_t end = win < m->nblocks - (b + 1) ? b + 1 + win : m->nblocks;

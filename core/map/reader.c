@@ -1,19 +1,26 @@
 /*
- * reader.c - the fault-reading thread: poll() on the userfaultfd and an
- * eventfd (shutdown), read() uffd_msg events in batches, look each address up
- * in the registry (sorted by address) and hand it to its mapping.
- * Must never do I/O or sleep other than in poll(); must never dispatch to a
- * mapping that has been removed (removal takes the registry lock).
+ * reader.c - the fault-reading threads: MU_READERS threads wait on the
+ * userfaultfd (epoll, EPOLLEXCLUSIVE: one is woken per event) and on an
+ * eventfd (shutdown), read uffd_msg events in batches, look each address
+ * up in the registry (sorted by address) and hand it to its mapping. A
+ * demand fault's one-block fetch is run by the thread that read it, with
+ * no lock held (no hand-off to a worker: two thread switches less on the
+ * way to the page), while at least one other reader is left waiting for
+ * the next event; otherwise, and for readahead, the workers fetch.
+ * Must never hold a lock across a fetch, leave no reader waiting on the
+ * userfaultfd, or dispatch to a mapping that has been removed (removal
+ * takes the registry lock; a fetch run here holds its own reference).
  */
 #include "map/reader.h"
 
 #include <errno.h>
 #include <linux/userfaultfd.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -23,16 +30,21 @@
 #include "util/log.h"
 
 #define READ_BATCH 64
+/* Fault-reading threads: up to MU_READERS - 1 fetch at once. */
+#define MU_READERS 4
 
-/* `lock` guards maps/n/cap (reader thread, openers, closers); thread,
- * running and efd are touched by start/stop only (serialized by map.c). */
+/* `lock` guards maps/n/cap (readers, openers, closers); threads, running
+ * and efd are touched by start/stop only (serialized by map.c); `inline_slots`
+ * counts the readers that may still run a fetch themselves. */
 static struct {
   pthread_mutex_t lock;
   struct mu_map **maps; /* sorted by addr, non-overlapping */
   size_t n, cap;
-  pthread_t thread;
+  pthread_t threads[MU_READERS];
+  int nthreads;
   int running;
   int efd;
+  atomic_int inline_slots;
 } rd = {.lock = PTHREAD_MUTEX_INITIALIZER, .efd = -1};
 
 /* Index of the first map whose end is above addr (binary search). */
@@ -48,48 +60,94 @@ static size_t lower_bound(uintptr_t addr) {
   return lo;
 }
 
-static void dispatch(const struct uffd_msg *msg) {
+/* Take one of the slots for running a fetch on a reader; 1 if taken. */
+static int take_slot(void) {
+  int n = atomic_load(&rd.inline_slots);
+  while (n > 0 && !atomic_compare_exchange_weak(&rd.inline_slots, &n, n - 1)) {
+  }
+  return n > 0;
+}
+
+/* Hand one event to its mapping. A fetch the mapping leaves for this
+ * thread to run (*run, holding a slot) is returned through *run. */
+static void dispatch(const struct uffd_msg *msg, struct mu_fetch **run) {
   if (msg->event != UFFD_EVENT_PAGEFAULT)
     return;
   uintptr_t addr = (uintptr_t)msg->arg.pagefault.address;
+  int may_run = !*run && take_slot();
+  struct mu_fetch *f = NULL;
   pthread_mutex_lock(&rd.lock);
   size_t i = lower_bound(addr);
   if (i < rd.n && (uintptr_t)rd.maps[i]->addr <= addr)
-    mu_region_fault(rd.maps[i], addr, (pid_t)msg->arg.pagefault.feat.ptid);
+    f = mu_region_fault(rd.maps[i], addr, (pid_t)msg->arg.pagefault.feat.ptid, may_run);
   else
     MU_DEBUG("userfaultfd: fault at %#lx outside any mapping (closed)", (unsigned long)addr);
   pthread_mutex_unlock(&rd.lock);
+  if (f)
+    *run = f;
+  else if (may_run)
+    atomic_fetch_add(&rd.inline_slots, 1);
 }
 
-/* Read every pending event, a batch per read(). 0, or -1 on a fatal error. */
+/* Read the pending events, a batch per read(), and run the fetch one of
+ * them left to this thread (after the batch: the others are dispatched
+ * first). 0, or -1 on a fatal error. */
 static int drain(int fd) {
   struct uffd_msg msgs[READ_BATCH];
+  struct mu_fetch *run = NULL;
+  int rc = 0;
   for (;;) {
     ssize_t got = read(fd, msgs, sizeof msgs);
-    if (got < 0)
-      return errno == EAGAIN || errno == EINTR ? 0 : -1;
+    if (got < 0) {
+      rc = errno == EAGAIN || errno == EINTR ? 0 : -1;
+      break;
+    }
     for (size_t i = 0; i < (size_t)got / sizeof msgs[0]; i++)
-      dispatch(&msgs[i]);
+      dispatch(&msgs[i], &run);
+    if (run)
+      break; /* the other readers take what comes next */
   }
+  if (run) {
+    mu_region_run(run);
+    atomic_fetch_add(&rd.inline_slots, 1);
+  }
+  return rc;
 }
 
 static void *reader_main(void *arg) {
   int efd = (int)(intptr_t)arg;
-  struct pollfd pfd[2] = {{.fd = mu_uffd_fd(), .events = POLLIN}, {.fd = efd, .events = POLLIN}};
+  int ep = epoll_create1(EPOLL_CLOEXEC);
+  struct epoll_event in = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = mu_uffd_fd()};
+  struct epoll_event stop = {.events = EPOLLIN, .data.fd = efd};
+  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, mu_uffd_fd(), &in) != 0 ||
+      epoll_ctl(ep, EPOLL_CTL_ADD, efd, &stop) != 0) {
+    MU_ERROR("userfaultfd reader: epoll: %s", strerror(errno));
+    if (ep >= 0)
+      close(ep);
+    return NULL;
+  }
   for (;;) {
-    if (poll(pfd, 2, -1) < 0) {
+    struct epoll_event ev[2];
+    int n = epoll_wait(ep, ev, 2, -1);
+    if (n < 0) {
       if (errno == EINTR)
         continue;
-      MU_ERROR("userfaultfd reader: poll: %s", strerror(errno));
+      MU_ERROR("userfaultfd reader: epoll_wait: %s", strerror(errno));
       break;
     }
-    if (pfd[1].revents)
+    int quit = 0, fault = 0;
+    for (int i = 0; i < n; i++) {
+      quit |= ev[i].data.fd == efd;
+      fault |= ev[i].data.fd != efd;
+    }
+    if (quit)
       break;
-    if ((pfd[0].revents & POLLIN) && drain(pfd[0].fd) < 0) {
+    if (fault && drain(mu_uffd_fd()) < 0) {
       MU_ERROR("userfaultfd reader: read: %s", strerror(errno));
       break;
     }
   }
+  close(ep);
   return NULL;
 }
 
@@ -99,13 +157,18 @@ int mu_reader_start(void) {
   rd.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (rd.efd < 0)
     return mu_fail(MMAPURL_E_INTERNAL, "userfaultfd reader: eventfd: %s", strerror(errno));
-  if (pthread_create(&rd.thread, NULL, reader_main, (void *)(intptr_t)rd.efd) != 0) {
-    close(rd.efd);
-    rd.efd = -1;
-    return mu_fail(MMAPURL_E_INTERNAL, "userfaultfd reader: pthread_create failed");
-  }
+  atomic_store(&rd.inline_slots, MU_READERS - 1);
+  rd.nthreads = 0;
   rd.running = 1;
-  return 0;
+  for (int i = 0; i < MU_READERS; i++) {
+    if (pthread_create(&rd.threads[i], NULL, reader_main, (void *)(intptr_t)rd.efd) != 0)
+      break;
+    rd.nthreads++;
+  }
+  if (rd.nthreads == MU_READERS)
+    return 0;
+  mu_reader_stop();
+  return mu_fail(MMAPURL_E_INTERNAL, "userfaultfd reader: pthread_create failed");
 }
 
 void mu_reader_stop(void) {
@@ -114,7 +177,9 @@ void mu_reader_stop(void) {
   uint64_t one = 1;
   if (write(rd.efd, &one, sizeof one) != (ssize_t)sizeof one)
     MU_ERROR("userfaultfd reader: eventfd write: %s", strerror(errno));
-  pthread_join(rd.thread, NULL);
+  for (int i = 0; i < rd.nthreads; i++)
+    pthread_join(rd.threads[i], NULL);
+  rd.nthreads = 0;
   close(rd.efd);
   rd.efd = -1;
   rd.running = 0;
@@ -157,6 +222,7 @@ void mu_reader_forget_in_child(void) {
   if (rd.efd >= 0)
     close(rd.efd);
   rd.efd = -1;
+  rd.nthreads = 0;
   rd.running = 0;
 }
 

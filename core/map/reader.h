@@ -1,7 +1,8 @@
 /*
- * reader.h - the process's one fault-reading thread and the registry of
- * registered mappings it dispatches to. The reader never does I/O: it reads
- * events in batches and hands each to its mapping (mu_region_fault).
+ * reader.h - the process's fault-reading threads and the registry of
+ * registered mappings they dispatch to. A reader reads events in batches
+ * and hands each to its mapping (mu_region_fault); the only I/O it does is
+ * a demand fault's fetch, run with no lock held (reader.c).
  */
 #ifndef MU_MAP_READER_H
 #define MU_MAP_READER_H
@@ -10,15 +11,16 @@
 
 struct mu_map;
 
-/* Start the reader thread (no-op if running). 0 or MMAPURL_E_INTERNAL. */
+/* Start the reader threads (no-op if running). 0 or MMAPURL_E_INTERNAL. */
 int mu_reader_start(void);
-/* Wake the reader through its eventfd and join it. */
+/* Wake the readers through their eventfd and join them. */
 void mu_reader_stop(void);
 /* Make m's faults reach it. 0 or MMAPURL_E_NOMEM. */
 int mu_reader_add(struct mu_map *m);
-/* After this returns, the reader never touches m again. */
+/* After this returns, no reader dispatches to m again (a fetch of m that
+ * a reader runs holds its own reference). */
 void mu_reader_remove(const struct mu_map *m);
-/* In a forked child: forget the parent's thread and eventfd (keep the
+/* In a forked child: forget the parent's threads and eventfd (keep the
  * registry, whose mappings exist in the child too). */
 void mu_reader_forget_in_child(void);
 /* Registry locked by the caller (or a single-threaded child): call fn on

@@ -109,28 +109,37 @@ static void fail_block(struct mu_map *m, size_t b, pid_t tid) {
     signal_thread(tid);
 }
 
-/* Under lock: block b was installed; it becomes an eviction candidate of
- * each budget with a maximum (the process-wide one and m's own), unless it
- * has one there already (that older candidate stands for it). */
-static void note(struct mu_map *m, size_t b) {
+/* Under lock: blocks [b, b+count) were installed; each becomes an eviction
+ * candidate of each budget with a maximum (the process-wide one and m's
+ * own), unless it has one there already (that older candidate stands for
+ * it). Queued in batches, one budget lock each. */
+static void note(struct mu_map *m, size_t b, size_t count) {
   struct mu_budget *budgets[2] = {mu_budget_proc(), &m->own};
   const uint8_t bits[2] = {MU_BLK_QPROC, MU_BLK_QOWN};
   for (int i = 0; i < 2; i++) {
-    if (mu_budget_max(budgets[i]) == 0 || (m->state[b] & bits[i]))
+    if (mu_budget_max(budgets[i]) == 0)
       continue;
-    if (mu_budget_note(budgets[i], m, b) == 0)
-      m->state[b] |= bits[i];
-    else
-      MU_DEBUG("map: no memory to track block %zu for eviction", b);
+    size_t batch[64], n = 0;
+    for (size_t blk = b; blk < b + count; blk++) {
+      if (!(m->state[blk] & bits[i]))
+        batch[n++] = blk;
+      if (n == 64 || (n > 0 && blk + 1 == b + count)) {
+        size_t queued = mu_budget_note(budgets[i], m, batch, n);
+        for (size_t k = 0; k < queued; k++)
+          m->state[batch[k]] |= bits[i];
+        if (queued < n)
+          MU_DEBUG("map: no memory to track %zu blocks for eviction", n - queued);
+        n = 0;
+      }
+    }
   }
 }
 
 /* Under lock: mark count blocks from b present, once their pages are in. */
 static void mark_present(struct mu_map *m, size_t b, size_t count) {
-  for (size_t i = b; i < b + count; i++) {
+  for (size_t i = b; i < b + count; i++)
     set_st(m, i, MU_BLK_PRESENT);
-    note(m, i);
-  }
+  note(m, b, count);
 }
 
 /* Under lock: install the parked block (one block, copied with the lock
@@ -217,6 +226,7 @@ static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto) {
     const char *data = f->buf + f->done * m->block;
     if (b == m->ra_marker && !(m->state[b] & MU_BLK_WANTED) && park(m, b, data)) {
       f->done++;
+      pthread_cond_broadcast(&m->settled); /* mu_map_read copies parked bytes */
       continue;
     }
     while (j < upto && f->first + j != m->ra_marker)
@@ -229,8 +239,6 @@ static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto) {
     m->installing--;
     pthread_cond_broadcast(&m->settled);
     if (rc != 0) {
-      if (m->closing)
-        break; /* fenced: the copy may fail; the closer ignores f's blocks */
       MU_ERROR("map: UFFDIO_COPY at block %zu: %s", b, strerror(-rc));
       return MMAPURL_E_INTERNAL;
     }
@@ -260,7 +268,8 @@ static void fetch_landed(void *ctx, size_t n) {
   pthread_mutex_unlock(&m->lock);
 }
 
-/* Worker: the fetch is done (rc) with bytes in f->buf; install the rest or
+/* The thread that ran fetch f (a worker, a fault reader or a thread in
+ * mu_map_read): it is done (rc) with bytes in f->buf; install the rest or
  * fail it, and evict. Under m's own limit before the install (f keeps m
  * alive; the threads waiting on f go on only once m is back under its
  * limit, so a late evictor cannot let them run past it); process-wide
@@ -274,10 +283,18 @@ static void fetch_finish(struct mu_fetch *f, int rc) {
     rc = f->install_rc;
   if (rc == 0 && !m->closing)
     rc = install_upto(m, f, f->count);
-  if (m->closing) /* the closer counted no in-flight blocks */
+  if (m->closing) {
+    /* The closer counted no in-flight blocks. It may still be waiting for
+     * copies, before its fence: the threads blocked on f's blocks that
+     * will never be installed get their SIGBUS here. */
     mu_budget_sub(&m->own, span_bytes(m, f->first + f->done, f->count - f->done));
-  else if (rc != 0)
+    if (m->registered)
+      for (size_t i = 0; i < f->nwaiters; i++)
+        signal_thread(f->waiters[i].tid);
+    f->nwaiters = 0;
+  } else if (rc != 0 && f->done < f->count) { /* all landed: nothing failed */
     fail_fetch(m, f, rc);
+  }
   pthread_cond_broadcast(&m->settled);
   int last = drop_fetch_locked(m, f);
   pthread_mutex_unlock(&m->lock);
@@ -403,54 +420,60 @@ static int resident(uintptr_t addr) {
   return mincore(page, page_size(), &vec) == 0 && (vec & 1);
 }
 
-/* Under lock, on the reader: a first demand touch of block b. */
-static void demand(struct mu_map *m, size_t b, pid_t tid) {
-  struct mu_fetch *f = fetch_new(m, b, 1, 1);
+/* Under lock, on a reader: a first demand touch of block b. With may_run,
+ * the fetch is returned for the reader to run, not queued. */
+static struct mu_fetch *demand(struct mu_map *m, size_t b, pid_t tid, int may_run) {
+  struct mu_fetch *f = may_run ? fetch_claim(m, b, 1, 1) : fetch_new(m, b, 1, 1);
   if (!f) {
     fail_block(m, b, tid);
-    return;
+    return NULL;
   }
   wait_on(m, f, b, tid);
   mu_ra_on_miss(m, b);
+  return may_run ? f : NULL;
 }
 
-/* Under lock, on the reader: serve a fault on block b by its state. */
-static void serve(struct mu_map *m, size_t b, uintptr_t addr, pid_t tid) {
+/* Under lock, on a reader: serve a fault on block b by its state. */
+static struct mu_fetch *serve(struct mu_map *m, size_t b, uintptr_t addr, pid_t tid,
+                              int may_run) {
   switch (st(m, b)) {
   case MU_BLK_PRESENT:
     if (resident(addr)) {
       mu_uffd_wake((void *)(addr & ~(uintptr_t)(page_size() - 1)), page_size());
-      return;
+      return NULL;
     }
     set_st(m, b, MU_BLK_ABSENT); /* dropped behind our back: fetch again */
     unaccount(m, b);
-    demand(m, b, tid);
-    return;
+    return demand(m, b, tid, may_run);
   case MU_BLK_ABSENT:
-    demand(m, b, tid);
-    return;
+    return demand(m, b, tid, may_run);
   case MU_BLK_INFLIGHT:
     wait_on(m, fetch_of(m, b), b, tid);
-    return;
+    return NULL;
   case MU_BLK_PARKED:
     mu_region_unpark(m, tid);   /* tid is blocked on it: SIGBUS if it fails */
     mu_ra_on_marker(m, b);
-    return;
+    return NULL;
   default: /* failed: keep failing */
     fail_block(m, b, tid);
+    return NULL;
   }
 }
 
-void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid) {
+struct mu_fetch *mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid, int may_run) {
   size_t b = (addr - (uintptr_t)m->addr) / m->block;
+  struct mu_fetch *f = NULL;
   pthread_mutex_lock(&m->lock);
   if (!m->closing && b < m->nblocks) {
     m->stats.faults++;
     mu_stat_add(MU_STAT_FAULTS, 1);
-    serve(m, b, addr, tid);
+    f = serve(m, b, addr, tid, may_run);
   }
   pthread_mutex_unlock(&m->lock);
+  return f;
 }
+
+void mu_region_run(struct mu_fetch *f) { fetch_run(&f->job); }
 
 /* Whether all of [p, p+len) is in memory: a copy under the lock must never
  * take a missing-page fault (the reader would need the lock to serve it). */
@@ -586,9 +609,11 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
  * page. (Poisoning every missing page instead costs ~35 ms per sparse GiB:
  * not prompt.) */
 static void fence(struct mu_map *m) {
-  for (struct mu_fetch *f = m->fetches; f; f = f->next)
+  for (struct mu_fetch *f = m->fetches; f; f = f->next) {
     for (size_t i = 0; i < f->nwaiters; i++)
       signal_thread(f->waiters[i].tid);
+    f->nwaiters = 0; /* signalled once: a fetch ending later does not again */
+  }
   if (mu_vm_mprotect(m->addr, m->len, PROT_NONE) != 0)
     MU_ERROR("map: mprotect(PROT_NONE) on close: %s", strerror(errno));
 }
@@ -734,24 +759,11 @@ static int drop_blocks(struct mu_map *m, size_t b, size_t count) {
   return 1;
 }
 
-int mu_region_evict(struct mu_map *m, size_t b, const struct mu_budget *from) {
-  pthread_mutex_lock(&m->lock);
-  int drop = 0;
-  if (!m->closing && b < m->nblocks) {
-    m->state[b] &= (uint8_t) ~(from == &m->own ? MU_BLK_QOWN : MU_BLK_QPROC);
-    drop = st(m, b) == MU_BLK_PRESENT && drop_blocks(m, b, 1);
-  }
-  if (drop)
-    m->stats.evictions++;
-  pthread_mutex_unlock(&m->lock);
-  return drop;
-}
-
-/* Under lock, advice DONTNEED: drop each run of installed blocks in
- * [from, to); in-flight, parked (held back, no pages) and failed blocks
- * stay. Stale eviction candidates are harmless: eviction re-checks. */
-static void dontneed(struct mu_map *m, size_t from, size_t to) {
-  size_t i = from;
+/* Under lock: drop each run of installed blocks in [from, to) (one
+ * madvise per run); in-flight, parked (held back, no pages) and failed
+ * blocks stay. The number dropped. */
+static size_t drop_present(struct mu_map *m, size_t from, size_t to) {
+  size_t i = from, dropped = 0;
   while (i < to) {
     if (st(m, i) != MU_BLK_PRESENT) {
       i++;
@@ -760,9 +772,24 @@ static void dontneed(struct mu_map *m, size_t from, size_t to) {
     size_t j = i + 1;
     while (j < to && st(m, j) == MU_BLK_PRESENT)
       j++;
-    drop_blocks(m, i, j - i);
+    if (drop_blocks(m, i, j - i))
+      dropped += j - i;
     i = j;
   }
+  return dropped;
+}
+
+size_t mu_region_evict(struct mu_map *m, size_t b, size_t n, const struct mu_budget *from) {
+  pthread_mutex_lock(&m->lock);
+  size_t dropped = 0, end = b + n < m->nblocks ? b + n : m->nblocks;
+  if (!m->closing && b < end) {
+    for (size_t i = b; i < end; i++)
+      m->state[i] &= (uint8_t) ~(from == &m->own ? MU_BLK_QOWN : MU_BLK_QPROC);
+    dropped = drop_present(m, b, end);
+  }
+  m->stats.evictions += dropped;
+  pthread_mutex_unlock(&m->lock);
+  return dropped;
 }
 
 /* The blocks overlapping [off, off+len) clipped to the size: [*from, *to).
@@ -789,7 +816,7 @@ void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice) 
       mu_ra_willneed(m, from, to);
   } else if (advice == MU_MAP_DONTNEED) {
     if (any)
-      dontneed(m, from, to);
+      drop_present(m, from, to); /* stale eviction candidates: evict re-checks */
   } else {
     mu_ra_set_mode(m, advice);
   }
@@ -825,7 +852,12 @@ void mu_region_fork_unlock(struct mu_map *m) {
 void mu_region_after_fork_child(struct mu_map *m) {
   mu_budget_fork_unlock(&m->own, 1);
   if (!m->registered || m->closing) {
-    pthread_mutex_unlock(&m->lock); /* empty, or PROT_NONE by the parent's closer */
+    /* Empty, or being closed by the parent, whose closer may have been
+     * waiting for copies, not fenced yet: inaccessible here either way,
+     * never zeros (the child's range is not registered). */
+    if (m->registered)
+      mu_vm_mprotect(m->addr, m->len, PROT_NONE);
+    pthread_mutex_unlock(&m->lock);
     return;
   }
   struct mu_fetch *f = m->fetches, *next;

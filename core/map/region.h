@@ -46,17 +46,18 @@ struct mu_waiter {
   size_t block;
 };
 
-/* One fetch of blocks [first, first+count): queued, then run by a worker.
- * Owned by the region's `fetches` list until the worker (or close) drops it;
- * every field but `job` is guarded by the region lock. */
+/* One fetch of blocks [first, first+count): queued, then run by a worker
+ * (or claimed and run by a fault reader or a thread in mu_map_read). Owned
+ * by the region's `fetches` list until that thread (or close) drops it;
+ * every field but `job` is guarded by the region lock, except buf, done
+ * and install_rc, which only the thread running the fetch writes. */
 struct mu_fetch {
   struct mu_job job;
   struct mu_map *m;
   size_t first, count;
-  /* Set by the thread running the fetch: its buffer; the blocks from
-   * `first` already installed or parked as they landed; the failure of
-   * such an install (the fetch fails with it). Guarded by the lock once
-   * the fetch runs. */
+  /* Set by the thread running the fetch (read without the lock there):
+   * its buffer; the blocks from `first` already installed or parked as
+   * they landed; the failure of such an install (the fetch fails with it). */
   const char *buf;
   size_t done;
   int install_rc;
@@ -133,15 +134,21 @@ void mu_region_stats(struct mu_map *m, struct mu_map_stats *out);
 void mu_region_fork_lock(struct mu_map *m);
 void mu_region_fork_unlock(struct mu_map *m);
 void mu_region_after_fork_child(struct mu_map *m);
-/* Reader thread: serve a missing-page fault at addr from thread tid. */
-void mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid);
+/* Reader thread, registry locked: serve a missing-page fault at addr from
+ * thread tid. With may_run, a demand fetch it needs is claimed but not
+ * queued: returned for the caller to run (mu_region_run) once it holds no
+ * lock. Else NULL. */
+struct mu_fetch *mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid, int may_run);
+/* Run a fetch mu_region_fault returned, on the calling thread, no lock held. */
+void mu_region_run(struct mu_fetch *f);
 /* Under lock: queue fetches for the absent blocks in [from, to), in pieces
  * of at most `chunk` blocks. Never claims a block twice. */
 void mu_region_queue_range(struct mu_map *m, size_t from, size_t to, size_t chunk);
-/* Evictor of budget `from`, registry locked, m registered: b left from's
- * queue; drop b's pages if it is installed (MADV_DONTNEED; the next touch
- * fetches it again). 1 if dropped. */
-int mu_region_evict(struct mu_map *m, size_t b, const struct mu_budget *from);
+/* Evictor of budget `from`, registry locked, m registered: blocks
+ * [b, b+n) left from's queue; drop the pages of those installed
+ * (MADV_DONTNEED, one call per run; the next touch fetches them again).
+ * The number dropped. */
+size_t mu_region_evict(struct mu_map *m, size_t b, size_t n, const struct mu_budget *from);
 /* Under lock: install the parked block (if any) as a present block. If
  * that fails, tid (> 0: a thread blocked on it) gets SIGBUS. */
 void mu_region_unpark(struct mu_map *m, pid_t tid);

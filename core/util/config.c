@@ -263,10 +263,10 @@ static int get_ca_bundle(const struct env *e, char **dst) {
   return dup_opt(dst, v);
 }
 
-/* MMAPURL_BLOCK_SIZE: 4K..64M, a multiple of 4096, default 64K. */
+/* MMAPURL_BLOCK_SIZE: 4K..64M, a multiple of 4096, default 16K. */
 static int get_block_size(const struct env *e, size_t *out) {
   const char *name = "MMAPURL_BLOCK_SIZE", *v = env_raw(e, name);
-  uint64_t n = 64 * 1024;
+  uint64_t n = 16 * 1024;
   if (v && mu_parse_size(v, &n) != 0)
     return bad_value(name, v, SIZE_HELP);
   if (n < 4096 || n > 64 * 1024 * 1024)

@@ -60,7 +60,7 @@ static void test_defaults(void) {
   CHECK_INT(cfg.max_attempts, 5);
   CHECK_INT(cfg.addressing, MU_ADDR_AUTO);
   CHECK_INT(cfg.log_level, MU_LOG_WARN);
-  CHECK_INT(cfg.block_size, 65536);
+  CHECK_INT(cfg.block_size, 16384);
   CHECK_INT(cfg.cache_max, 1 << 30);
   CHECK_INT(cfg.readahead_max, 64 << 20);
   CHECK_INT(cfg.connect_timeout_ms, 10000);

@@ -103,8 +103,8 @@ static void sequential_mode(void) {
   CHECK_INT(s.faults, 1);
   CHECK_INT(s.demand_fetches, 1);
   CHECK_INT(s.readahead_blocks, RA_BLOCKS);             /* the full window at once */
-  CHECK_INT(s.fetches, 1 + MU_MAP_WORKERS);             /* split across the workers */
-  CHECK(max_len <= (unsigned long)RA / MU_MAP_WORKERS); /* in pieces, still */
+  CHECK_INT(s.fetches, 1 + MU_MAP_RA_PIECES);           /* split in pieces */
+  CHECK(max_len <= (unsigned long)RA / MU_MAP_RA_PIECES); /* in pieces, still */
 }
 
 static void willneed(void) {

@@ -4,10 +4,12 @@
  * on while the rest of its fetch is still on the way; a block not landed
  * yet still waits; closing the mapping then signals nobody who went on;
  * a source that starts again from below (a retry) installs every block
- * once, with the right bytes.
+ * once, with the right bytes; a fetch that ends while the closer waits for
+ * a copy in progress still gets its blocked thread a SIGBUS (not SIGSEGV).
  */
 #include <pthread.h>
 
+#include "map/region.h"
 #include "test_map_source.c"
 
 #define BLOCK 16384
@@ -135,12 +137,79 @@ static void restarted(void) {
   tsrc_free(t);
 }
 
+/* ---- close while a copy is in progress ---- */
+#define BIG ((size_t)64 << 20)
+static struct mu_map *_Atomic bigm; /* read by fetching threads (TSan) */
+static atomic_int a_landing, b_started;
+
+/* Block 0: one big block, copied in through landed(). Block 2: the block a
+ * thread waits on; its fetch ends only once the closer has started. */
+static int big_fetch(void *ctx, void *dst, size_t len, uint64_t off,
+                     void (*landed)(void *lctx, size_t n), void *lctx) {
+  (void)ctx;
+  if (off == 0) {
+    memset(dst, 0x5a, len);
+    atomic_store(&a_landing, 1);
+    landed(lctx, len);
+    return 0;
+  }
+  atomic_store(&b_started, 1);
+  struct mu_map *m = atomic_load(&bigm);
+  for (int closing = 0; !closing; usleep(50)) {
+    pthread_mutex_lock(&m->lock);
+    closing = m->closing;
+    pthread_mutex_unlock(&m->lock);
+  }
+  return 0;
+}
+
+static atomic_int toucher_bus;
+
+static void *touch_at(void *arg) {
+  unsigned char c;
+  atomic_store(&toucher_bus, tbus_touch(arg, &c));
+  return NULL;
+}
+
+/* The closer waits for block 0's copy with the lock dropped; meanwhile
+ * block 2's fetch ends and is dropped, before the fence: its waiter must
+ * still get SIGBUS (before, it woke into PROT_NONE: SIGSEGV, a crash). */
+static void close_during_copy(void) {
+  watchdog(60);
+  struct mu_map_source src = {.size = 3 * BIG, .fetch = big_fetch};
+  struct mu_map_opts opts = {.block_size = BIG, .readahead_max = 1};
+  struct mu_map *m = NULL;
+  int rc = mu_map_open(&src, &opts, &m);
+  CHECK_INT(rc, 0);
+  if (rc)
+    return;
+  atomic_store(&bigm, m);
+  pthread_t t;
+  pthread_create(&t, NULL, touch_at, (unsigned char *)mu_map_addr(m) + 2 * BIG + 100);
+  while (!atomic_load(&b_started))
+    usleep(100);
+  usleep(20000); /* the toucher is a recorded waiter of block 2's fetch */
+  CHECK_INT(mu_map_advise(m, 0, BIG, MU_MAP_WILLNEED), 0);
+  while (!atomic_load(&a_landing))
+    usleep(10);
+  for (unsigned copying = 0; !copying;) { /* block 0's copy has begun */
+    pthread_mutex_lock(&m->lock);
+    copying = m->installing;
+    pthread_mutex_unlock(&m->lock);
+  }
+  mu_map_close(m);
+  pthread_join(t, NULL);
+  CHECK_INT(atomic_load(&toucher_bus), 1);
+  printf("close during a copy: the thread blocked on another fetch got SIGBUS\n");
+}
+
 int main(void) {
   signal(SIGALRM, on_alarm);
   tbus_install(); /* an unexpected SIGBUS exits 99: a failure */
   landed_early();
   close_after_landed();
   restarted();
+  close_during_copy();
   alarm(0);
   CHECK_INT(mu_map_cache_bytes(), 0);
   mu_map_shutdown();

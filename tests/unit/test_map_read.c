@@ -599,7 +599,7 @@ static void close_inflight(void) {
  * (ASan) or hang on it. */
 static void close_queued(void) {
   watchdog(60);
-  struct tsrc *tb = tsrc_new(16 * BLOCK, 1500000);
+  struct tsrc *tb = tsrc_new(MU_MAP_WORKERS * BLOCK, 1500000);
   struct mu_map *busy = open_opts(tb, BLOCK, 1, 0);
   struct waiter wb[MU_MAP_WORKERS];
   pthread_t thb[MU_MAP_WORKERS];

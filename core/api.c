@@ -56,7 +56,7 @@ int mmapurl_object_read(mmapurl_object *obj, void *buf, size_t len, uint64_t off
   mu_err_clear();
   if (!obj || (!buf && len))
     return failed(mu_fail(MMAPURL_E_INVALID_ARG, "mmapurl_object_read: NULL handle or buffer"));
-  return failed(mu_s3_read(obj->o, buf, len, off, NULL, NULL));
+  return failed(mu_s3_read(obj->o, buf, len, off));
 }
 
 void mmapurl_object_close(mmapurl_object *obj) {

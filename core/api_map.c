@@ -70,9 +70,10 @@ static struct mu_map *reg_take(const void *addr) {
   return m;
 }
 
-static int source_fetch(void *ctx, void *dst, size_t len, uint64_t off,
-                        void (*landed)(void *lctx, size_t n), void *lctx) {
-  return mu_s3_read(ctx, dst, len, off, landed, lctx);
+static int source_fetch(void *ctx, size_t len, uint64_t off,
+                        void (*put)(void *pctx, const void *data, size_t n, size_t at),
+                        void *pctx) {
+  return mu_s3_read_to(ctx, len, off, put, pctx);
 }
 
 static void source_release(void *ctx) { mu_s3_close(ctx); }

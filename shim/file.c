@@ -81,7 +81,7 @@ ssize_t shim_file_pread(struct shim_file *f, void *buf, size_t n, uint64_t off) 
     n = (size_t)(f->meta.size - off);
   if (n > (size_t)SSIZE_MAX)
     n = (size_t)SSIZE_MAX;
-  int rc = f->map ? mu_map_read(f->map, buf, n, off) : mu_s3_read(f->obj, buf, n, off, NULL, NULL);
+  int rc = f->map ? mu_map_read(f->map, buf, n, off) : mu_s3_read(f->obj, buf, n, off);
   return rc ? shim_errno(rc, f->path.display) : (ssize_t)n;
 }
 

@@ -246,10 +246,11 @@ static size_t body_partial(struct xfer *x, const char *data, size_t n) {
     x->bad_range = 1;
     return 0;
   }
-  memcpy((char *)rq->dst + rs->received, data, n);
   rs->received += n;
   if (rq->on_body)
-    rq->on_body(rq->on_body_ctx, rs);
+    rq->on_body(rq->on_body_ctx, rs, data, n);
+  else
+    memcpy((char *)rq->dst + rs->received - n, data, n);
   return n;
 }
 
@@ -268,10 +269,11 @@ static size_t body_ignored_range(struct xfer *x, const char *data, size_t n) {
   size_t take = n - used;
   if (take > rq->range_len - rs->received)
     take = rq->range_len - rs->received;
-  memcpy((char *)rq->dst + rs->received, data + used, take);
   rs->received += take;
   if (take && rq->on_body)
-    rq->on_body(rq->on_body_ctx, rs);
+    rq->on_body(rq->on_body_ctx, rs, data + used, take);
+  else if (take)
+    memcpy((char *)rq->dst + rs->received - take, data + used, take);
   if (rs->received == rq->range_len) {
     x->done_early = 1;
     return 0;

@@ -42,10 +42,11 @@ struct mu_http_request {
   /* Not ranged: the body (up to body_cap bytes) is kept in dst; more than
    * that aborts the transfer (sets too_large). Used for listings. */
   size_t body_cap;
-  /* Optional, ranged requests: called on the transfer's thread each time a
-   * piece of a 2xx body has been stored in dst, with the response so far
-   * (its headers complete, rs->received bytes in dst). */
-  void (*on_body)(void *ctx, const struct mu_http_response *rs);
+  /* Optional, ranged requests: each piece of a 2xx body goes to on_body
+   * on the transfer's thread, as it arrives, instead of into dst (unused
+   * then): `data` is valid during the call only; rs is the response so far
+   * (its headers complete; rs->received counts the pieces, this one in). */
+  void (*on_body)(void *ctx, const struct mu_http_response *rs, const char *data, size_t n);
   void *on_body_ctx;
 };
 

@@ -23,16 +23,17 @@
 /* Where bytes come from. The mapping copies this struct. */
 struct mu_map_source {
   uint64_t size; /* object size in bytes */
-  /* Fetch [off, off+len) into dst. Blocking; called on worker threads, many
-     at once. Returns 0 or an MMAPURL_E_* code (already retried by the
-     source). off+len never exceeds size. As the bytes arrive, the source
-     may call landed(lctx, n) on the fetching thread, to say that dst[0, n)
-     holds its final bytes: the mapping installs the whole blocks among them
-     before the fetch ends (a thread touching them goes on at once). n may
-     start again from below after a retry (the same bytes rewritten); the
-     return code still decides for the blocks not installed yet. */
-  int (*fetch)(void *ctx, void *dst, size_t len, uint64_t off,
-               void (*landed)(void *lctx, size_t n), void *lctx);
+  /* Fetch [off, off+len): hand the bytes to put(pctx, data, n, at) on the
+     fetching thread, in order, as they arrive (at: their offset from off;
+     data is only valid during the call). The mapping installs whole blocks
+     straight from data: a thread touching them goes on at once. After a
+     retry the source may hand over bytes again from a smaller at (the same
+     bytes): they are skipped. Blocking; called on worker threads, many at
+     once. Returns 0 once every byte was handed over, or an MMAPURL_E_*
+     code (already retried by the source): the blocks not installed by
+     then fail. off+len never exceeds size. */
+  int (*fetch)(void *ctx, size_t len, uint64_t off,
+               void (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx);
   /* Optional: called once when the mapping no longer uses ctx, which may be
      after mu_map_close has returned (a fetch still running then finishes in
      the background and its bytes are dropped). On a worker or the closer. */

@@ -216,16 +216,19 @@ static void forget_waiters(struct mu_fetch *f, size_t from, size_t to) {
 }
 
 /* Under lock (dropped around each page copy): install f's blocks from
- * f->done up to `upto` out of f->buf, parking the readahead marker unless a
- * thread already waits on it. Stops early if m is closing (f->done says how
- * far it got). 0, or MMAPURL_E_INTERNAL (a copy failed: f's other blocks
- * are still in flight, for the caller to fail). */
-static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto) {
-  while (f->done < upto && !m->closing) {
+ * f->done up to `upto` out of data (their bytes, block after block),
+ * parking the readahead marker unless a thread already waits on it. 0, or
+ * MMAPURL_E_INTERNAL (a copy failed: f's other blocks are still in flight,
+ * for the caller to fail), or MMAPURL_E_INVALID_ARG if m started closing
+ * (f->done says how far it got). */
+static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto, const char *data) {
+  while (f->done < upto) {
+    if (m->closing)
+      return MMAPURL_E_INVALID_ARG;
     size_t b = f->first + f->done, j = f->done + 1;
-    const char *data = f->buf + f->done * m->block;
     if (b == m->ra_marker && !(m->state[b] & MU_BLK_WANTED) && park(m, b, data)) {
       f->done++;
+      data += m->block;
       pthread_cond_broadcast(&m->settled); /* mu_map_read copies parked bytes */
       continue;
     }
@@ -247,42 +250,73 @@ static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto) {
     mark_present(m, b, count);
     forget_waiters(f, b, b + count);
     f->done = j;
+    data += count * m->block;
     if (!m->closing && m->ra_marker >= b && m->ra_marker < b + count)
       mu_ra_on_marker(m, m->ra_marker); /* the reader is already there */
   }
   return 0;
 }
 
-/* The source's landed(): f->buf holds n bytes; install the whole blocks
- * among them now, so a thread touching them need not wait for the rest.
- * Under m's own limit first, as fetch_finish does. */
-static void fetch_landed(void *ctx, size_t n) {
-  struct mu_fetch *f = ctx;
+/* Install the next k blocks of f from data, under m's own limit first
+ * (f keeps m alive; the threads waiting on f go on only once m is back
+ * under its limit, so a late evictor cannot let them run past it). */
+static void install_next(struct mu_fetch *f, size_t k, const char *data) {
   struct mu_map *m = f->m;
-  size_t upto = n >= src_bytes(m, f->first, f->count) ? f->count : n / m->block;
-  if (upto <= f->done || f->install_rc)
-    return;
   mu_budget_evict(&m->own);
   pthread_mutex_lock(&m->lock);
-  f->install_rc = install_upto(m, f, upto);
+  f->install_rc = install_upto(m, f, f->done + k, data);
   pthread_mutex_unlock(&m->lock);
 }
 
+/* The source's put(): bytes [at, at+n) of f's range, in order, as they
+ * arrive (a retry may hand over bytes already seen: skipped). Whole blocks
+ * go into the mapping straight from the source's buffer, one copy, and a
+ * thread touching them goes on at once; a block split across calls, the
+ * object's partial last block, and every block of a fetch that keeps its
+ * bytes (`keep`: mu_map_read's) are gathered in f->carry first. */
+static void fetch_put(void *ctx, const void *data, size_t n, size_t at) {
+  struct mu_fetch *f = ctx;
+  struct mu_map *m = f->m;
+  const char *p = data;
+  size_t total = src_bytes(m, f->first, f->count);
+  if (f->install_rc || at + n <= f->pos || at > f->pos || f->pos + (n - (f->pos - at)) > total)
+    return; /* stopped; seen; or not in order, or too much: the fetch fails */
+  p += f->pos - at;
+  n -= f->pos - at;
+  while (n > 0 && !f->install_rc) {
+    size_t in_blk = f->done + 1 < f->count ? m->block : total - f->done * m->block;
+    if (f->carry_len == 0 && !f->keep && in_blk == m->block && n >= m->block) {
+      size_t k = n / m->block, last = total - (f->count - 1) * m->block;
+      if (f->done + k > f->count - (last < m->block))
+        k = f->count - (last < m->block) - f->done; /* a partial last block: carried */
+      if (k > 0) {
+        install_next(f, k, p);
+        p += k * m->block, n -= k * m->block, f->pos += k * m->block;
+        continue;
+      }
+    }
+    size_t take = in_blk - f->carry_len < n ? in_blk - f->carry_len : n;
+    memcpy(f->carry + f->carry_len, p, take);
+    f->carry_len += take;
+    p += take, n -= take, f->pos += take;
+    if (f->carry_len == in_blk) {
+      memset(f->carry + in_blk, 0, m->block - in_blk); /* past the end: zeros */
+      f->carry_len = 0;
+      install_next(f, 1, f->carry);
+    }
+  }
+}
+
 /* The thread that ran fetch f (a worker, a fault reader or a thread in
- * mu_map_read): it is done (rc) with bytes in f->buf; install the rest or
- * fail it, and evict. Under m's own limit before the install (f keeps m
- * alive; the threads waiting on f go on only once m is back under its
- * limit, so a late evictor cannot let them run past it); process-wide
- * after. */
+ * mu_map_read): the source returned rc; every block it handed over is
+ * installed. Fail the rest, or drop them if m is closing; then evict. */
 static void fetch_finish(struct mu_fetch *f, int rc) {
   struct mu_map *m = f->m;
-  if (f->done < f->count) /* else all landed: evicting now could drop them */
-    mu_budget_evict(&m->own);
   pthread_mutex_lock(&m->lock);
-  if (rc == 0)
-    rc = f->install_rc;
-  if (rc == 0 && !m->closing)
-    rc = install_upto(m, f, f->count);
+  if (rc == 0 && f->done < f->count)
+    rc = f->install_rc ? f->install_rc
+                       : mu_fail(MMAPURL_E_INTERNAL, "map: the source returned %zu of %zu blocks",
+                                 f->done, f->count);
   if (m->closing) {
     /* The closer counted no in-flight blocks. It may still be waiting for
      * copies, before its fence: the threads blocked on f's blocks that
@@ -292,7 +326,7 @@ static void fetch_finish(struct mu_fetch *f, int rc) {
       for (size_t i = 0; i < f->nwaiters; i++)
         signal_thread(f->waiters[i].tid);
     f->nwaiters = 0;
-  } else if (rc != 0 && f->done < f->count) { /* all landed: nothing failed */
+  } else if (rc != 0 && f->done < f->count) { /* all handed over: nothing failed */
     fail_fetch(m, f, rc);
   }
   pthread_cond_broadcast(&m->settled);
@@ -303,35 +337,34 @@ static void fetch_finish(struct mu_fetch *f, int rc) {
   mu_budget_evict(mu_budget_proc());
 }
 
-/* Run fetch f into buf (f->count blocks; NULL: out of memory) with no lock
- * held, then finish it. Whole blocks are installed as they land
- * (fetch_landed). 1 if buf holds the fetched blocks (zero-filled past the
- * object's end), else 0. */
-static int fetch_exec(struct mu_fetch *f, char *buf) {
+/* Run fetch f with no lock held, its split blocks gathered in carry (one
+ * block; NULL: out of memory), then finish it. With keep (a one-block
+ * fetch), carry ends up holding that block. 1 if every block was
+ * installed, else 0. */
+static int fetch_exec(struct mu_fetch *f, char *carry, int keep) {
   struct mu_map *m = f->m;
   uint64_t off = (uint64_t)f->first * m->block;
-  size_t cap = f->count * m->block, len = src_bytes(m, f->first, f->count);
+  size_t len = src_bytes(m, f->first, f->count);
   pthread_mutex_lock(&m->lock);
   int closing = m->closing;
   pthread_mutex_unlock(&m->lock);
   int rc = 0;
-  if (!closing && !buf)
-    rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", cap);
-  if (!closing && buf) {
-    /* The last block's tail past the object's end reads as zeros: cleared
-     * first, so that block can be installed as soon as its bytes land. */
-    memset(buf + len, 0, cap - len);
-    f->buf = buf;
-    rc = m->src.fetch(m->src.ctx, buf, len, off, fetch_landed, f);
+  if (!closing && !carry)
+    rc = mu_fail(MMAPURL_E_NOMEM, "map: fetch buffer of %zu bytes", m->block);
+  if (!closing && carry) {
+    f->carry = carry;
+    f->keep = keep;
+    rc = m->src.fetch(m->src.ctx, len, off, fetch_put, f);
   }
+  int all = !closing && carry && rc == 0 && f->done == f->count;
   fetch_finish(f, rc);
-  return !closing && buf && rc == 0;
+  return all;
 }
 
 /* Worker: run one queued fetch. */
 static void fetch_run(struct mu_job *job) {
   struct mu_fetch *f = (struct mu_fetch *)job;
-  (void)fetch_exec(f, mu_pool_scratch(f->count * f->m->block));
+  (void)fetch_exec(f, mu_pool_scratch(f->m->block), 0);
 }
 
 /* Under lock: claim count absent blocks from first for a fetch that the
@@ -563,8 +596,8 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
     } else {
       /* Fetch it here: a hand-off to a worker and back costs two context
        * switches per miss. Readahead still goes to the workers. The bytes
-       * are copied out of the fetch's own buffer: an eviction right after
-       * the install cannot make the reader fetch again. */
+       * are copied out of the fetch's own carry buffer: an eviction right
+       * after the install cannot make the reader fetch again. */
       char *buf = NULL;
       struct mu_fetch *f = NULL;
       if (posix_memalign((void **)&buf, page_size(), m->block) != 0 ||
@@ -575,7 +608,7 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
       }
       mu_ra_on_miss(m, b);
       pthread_mutex_unlock(&m->lock);
-      int got = fetch_exec(f, buf);
+      int got = fetch_exec(f, buf, 1);
       if (got)
         memcpy(out, buf + (off - (uint64_t)b * m->block), n);
       free(buf);

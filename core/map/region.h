@@ -49,16 +49,22 @@ struct mu_waiter {
 /* One fetch of blocks [first, first+count): queued, then run by a worker
  * (or claimed and run by a fault reader or a thread in mu_map_read). Owned
  * by the region's `fetches` list until that thread (or close) drops it;
- * every field but `job` is guarded by the region lock, except buf, done
- * and install_rc, which only the thread running the fetch writes. */
+ * every field but `job` is guarded by the region lock, except those the
+ * thread running the fetch alone writes (carry ... install_rc). */
 struct mu_fetch {
   struct mu_job job;
   struct mu_map *m;
   size_t first, count;
   /* Set by the thread running the fetch (read without the lock there):
-   * its buffer; the blocks from `first` already installed or parked as
-   * they landed; the failure of such an install (the fetch fails with it). */
-  const char *buf;
+   * one block's buffer for bytes split across the source's calls; how many
+   * it holds; whether every block goes through it (kept for the caller);
+   * the bytes handed over so far; the blocks from `first` already
+   * installed or parked; the failure of such an install (the fetch fails
+   * with it, or stops as m closes). */
+  char *carry;
+  size_t carry_len;
+  int keep;
+  size_t pos;
   size_t done;
   int install_rc;
   struct mu_waiter *waiters;

@@ -24,10 +24,10 @@ void mu_pool_push(struct mu_job *job, int urgent);
 /* Remove a job not yet started: 1 if removed (the caller owns it again),
  * 0 if a worker already took it. */
 int mu_pool_cancel(const struct mu_job *job);
-/* On a worker, in a job: a page-aligned buffer of at least cap bytes, the
- * worker's own, kept for its next jobs (allocating and faulting in a new one
- * per fetch cost more than the copy into it); valid until the worker's next
- * call. NULL when out of memory. */
+/* On a worker in a job, or a fault reader running a fetch: a page-aligned
+ * buffer of at least cap bytes, the thread's own, kept for its next jobs
+ * (allocating and faulting in a new one per fetch cost more than the copy
+ * into it); valid until the thread's next call. NULL when out of memory. */
 void *mu_pool_scratch(size_t cap);
 /* In a forked child: forget the parent's threads and queue (they do not
  * exist here); the caller starts a new pool. */

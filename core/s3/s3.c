@@ -248,30 +248,34 @@ static int check_read(const struct mu_s3_object *o, const struct mu_http_respons
   return 0;
 }
 
-/* A read's body as it arrives (mu_http_request.on_body): passed on to the
+/* A read's body as it arrives (mu_http_request.on_body): handed to the
  * caller once the answer's headers are known to be of the opened version.
- * A 2xx answer of another version is never passed on, whatever it holds. */
-struct landing {
+ * A 2xx answer of another version is never handed over, whatever it holds. */
+struct delivery {
   const struct mu_s3_object *o;
-  void (*fn)(void *ctx, size_t n);
+  void (*put)(void *ctx, const void *data, size_t n, size_t at);
   void *ctx;
 };
 
-static void on_landed(void *ctx, const struct mu_http_response *rs) {
-  const struct landing *l = ctx;
-  if (rs->status >= 200 && rs->status <= 299 && other_version(l->o, rs) == 0)
-    l->fn(l->ctx, rs->received);
+static void on_piece(void *ctx, const struct mu_http_response *rs, const char *data, size_t n) {
+  const struct delivery *d = ctx;
+  if (rs->status >= 200 && rs->status <= 299 && other_version(d->o, rs) == 0)
+    d->put(d->ctx, data, n, rs->received - n);
 }
 
-int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off,
-               void (*landed)(void *ctx, size_t n), void *ctx) {
+/* mu_s3_read into buf, or through d (buf unused). */
+static int read_range(struct mu_s3_object *o, void *buf, size_t len, uint64_t off,
+                      struct delivery *d) {
   if (len == 0)
     return 0;
   if (off > o->size || len > o->size - off)
     return mu_fail(MMAPURL_E_RANGE, "read of %zu bytes at %llu past the end (%llu bytes)", len,
                    (unsigned long long)off, (unsigned long long)o->size);
   if (off + len <= o->head_len) {
-    memcpy(buf, (char *)o->head + off, len);
+    if (d)
+      d->put(d->ctx, (char *)o->head + off, len, 0);
+    else
+      memcpy(buf, (char *)o->head + off, len);
     return 0;
   }
   char what[1024];
@@ -279,12 +283,11 @@ int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off,
   struct mu_s3_target t;
   target_of(o, &t, what);
   int strong = strong_etag(o->etag);
-  struct landing l = {.o = o, .fn = landed, .ctx = ctx};
   struct mu_s3_get g = {
       .t = &t, .ranged = 1, .off = off, .len = len, .dst = buf,
       .if_match = strong ? o->etag : NULL,
       .if_unmodified_since = !strong && o->last_modified_raw[0] ? o->last_modified_raw : NULL,
-      .on_body = landed ? on_landed : NULL, .on_body_ctx = &l};
+      .on_body = d ? on_piece : NULL, .on_body_ctx = d};
   struct mu_http_response *rs = malloc(sizeof *rs);
   if (!rs)
     return MMAPURL_E_NOMEM;
@@ -292,6 +295,16 @@ int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off,
   rc = rc ? rc : check_read(o, rs, len, what);
   free(rs);
   return rc;
+}
+
+int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off) {
+  return read_range(o, buf, len, off, NULL);
+}
+
+int mu_s3_read_to(struct mu_s3_object *o, size_t len, uint64_t off,
+                  void (*put)(void *ctx, const void *data, size_t n, size_t at), void *ctx) {
+  struct delivery d = {.o = o, .put = put, .ctx = ctx};
+  return read_range(o, NULL, len, off, &d);
 }
 
 void mu_s3_close(struct mu_s3_object *o) {

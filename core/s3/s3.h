@@ -35,14 +35,16 @@ struct mu_s3_object {
  * Returns 0 or an MMAPURL_E_* code (detail set). */
 int mu_s3_open(const char *url, size_t first_block, struct mu_s3_object **out);
 /* Read [off, off+len) into buf with If-Match, retrying transient failures.
- * The range must lie inside the object (else MMAPURL_E_RANGE).
- * landed (optional) is called on this thread as the body arrives:
- * landed(ctx, n) once buf[0, n) holds bytes of the version that was opened
- * (the answer's headers checked), n growing within an attempt; a retried
- * attempt starts again from a smaller n and rewrites the same bytes. The
- * read's result still decides: a later failure returns an error. */
-int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off,
-               void (*landed)(void *ctx, size_t n), void *ctx);
+ * The range must lie inside the object (else MMAPURL_E_RANGE). */
+int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off);
+/* mu_s3_read, handing the bytes to put(ctx, data, n, at) on this thread as
+ * they arrive instead of storing them (at: their offset from off; data
+ * valid during the call only), once the answer's headers say it is the
+ * version that was opened. A retried attempt starts again from at = 0 with
+ * the same bytes. The result still decides: a later failure returns an
+ * error code, whatever was handed over. */
+int mu_s3_read_to(struct mu_s3_object *o, size_t len, uint64_t off,
+                  void (*put)(void *ctx, const void *data, size_t n, size_t at), void *ctx);
 void mu_s3_close(struct mu_s3_object *o);
 
 /* For tests: the endpoint URL prefix and path for bucket/key as the current

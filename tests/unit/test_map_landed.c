@@ -104,16 +104,13 @@ static void close_after_landed(void) {
   printf("close with a fetch held halfway: no signal to the thread that went on\n");
 }
 
-/* A source that delivers everything, then delivers it all again from the
- * start (a retry of the whole request): landed() goes back to small n. */
-static int twice_fetch(void *ctx, void *dst, size_t len, uint64_t off,
-                       void (*landed)(void *lctx, size_t n), void *lctx) {
-  struct tsrc *t = ctx;
-  size_t half = len / 2;
-  int rc = tsrc_fetch(ctx, dst, half, off, landed, lctx); /* then "broke" */
-  if (rc == 0)
-    rc = tsrc_fetch(t, dst, len, off, landed, lctx);
-  return rc;
+/* A source that hands over half, then everything again from the start
+ * (a retry of the whole request): put() sees bytes it already had. */
+static int twice_fetch(void *ctx, size_t len, uint64_t off,
+                       void (*put)(void *pctx, const void *data, size_t n, size_t at),
+                       void *pctx) {
+  int rc = tsrc_fetch(ctx, len / 2, off, put, pctx); /* then "broke" */
+  return rc ? rc : tsrc_fetch(ctx, len, off, put, pctx);
 }
 
 static void restarted(void) {
@@ -144,13 +141,17 @@ static atomic_int a_landing, b_started;
 
 /* Block 0: one big block, copied in through landed(). Block 2: the block a
  * thread waits on; its fetch ends only once the closer has started. */
-static int big_fetch(void *ctx, void *dst, size_t len, uint64_t off,
-                     void (*landed)(void *lctx, size_t n), void *lctx) {
+static int big_fetch(void *ctx, size_t len, uint64_t off,
+                     void (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
   (void)ctx;
   if (off == 0) {
-    memset(dst, 0x5a, len);
+    char *buf = malloc(len);
+    if (!buf)
+      return MMAPURL_E_NOMEM;
+    memset(buf, 0x5a, len);
     atomic_store(&a_landing, 1);
-    landed(lctx, len);
+    put(pctx, buf, len, 0);
+    free(buf);
     return 0;
   }
   atomic_store(&b_started, 1);
@@ -160,7 +161,7 @@ static int big_fetch(void *ctx, void *dst, size_t len, uint64_t off,
     closing = m->closing;
     pthread_mutex_unlock(&m->lock);
   }
-  return 0;
+  return MMAPURL_E_NETWORK; /* never handed over: dropped by the close */
 }
 
 static atomic_int toucher_bus;

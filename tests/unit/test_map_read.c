@@ -40,8 +40,8 @@ static atomic_int fail_rc;       /* with this code */
 static atomic_int fail_left;     /* this many more times; < 0: always */
 static atomic_ulong fail_seen;   /* fetches that overlapped fail_b */
 
-static int inj_fetch(void *ctx, void *dst, size_t len, uint64_t off,
-                     void (*landed)(void *lctx, size_t n), void *lctx) {
+static int inj_fetch(void *ctx, size_t len, uint64_t off,
+                     void (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
   long fb = atomic_load(&fail_b);
   if (fb >= 0 && off < (uint64_t)(fb + 1) * BLOCK && off + len > (uint64_t)fb * BLOCK) {
     atomic_fetch_add(&fail_seen, 1);
@@ -54,7 +54,7 @@ static int inj_fetch(void *ctx, void *dst, size_t len, uint64_t off,
       return atomic_load(&fail_rc);
     }
   }
-  return tsrc_fetch(ctx, dst, len, off, landed, lctx);
+  return tsrc_fetch(ctx, len, off, put, pctx);
 }
 
 static void inject(long block, int rc, int times) {

@@ -29,9 +29,8 @@ struct tsrc {
   unsigned delay_us;          /* sleep per fetch */
   atomic_int fail;            /* non-zero: fetch returns this code */
   atomic_int released;        /* the mapping is done with it */
-  /* The bytes are written, and landed() called, in pieces of this many
-   * bytes (default TSRC_STEP: not a block multiple); with `whole`, written
-   * at once and landed() never called. */
+  /* The bytes are handed over in pieces of this many bytes (default
+   * TSRC_STEP: not a block multiple); with `whole`, in one piece. */
   size_t step;
   int whole;
   /* Non-zero: after the first piece of a fetch at this offset + 1, wait
@@ -48,8 +47,9 @@ static inline unsigned char tsrc_byte(uint64_t i) {
 
 #define TSRC_STEP (12u << 10)
 
-static inline int tsrc_fetch(void *ctx, void *dst, size_t len, uint64_t off,
-                             void (*landed)(void *lctx, size_t n), void *lctx) {
+static inline int tsrc_fetch(void *ctx, size_t len, uint64_t off,
+                             void (*put)(void *pctx, const void *data, size_t n, size_t at),
+                             void *pctx) {
   struct tsrc *t = ctx;
   if (t->delay_us)
     usleep(t->delay_us);
@@ -65,21 +65,23 @@ static inline int tsrc_fetch(void *ctx, void *dst, size_t len, uint64_t off,
     abort(); /* the map asked past the end: a bug the test must see */
   for (uint64_t p = off / 4096; p < (off + len + 4095) / 4096; p++)
     atomic_fetch_add(&t->page_fetches[p], 1);
-  unsigned char *d = dst;
   size_t step = t->whole ? len : t->step ? t->step : TSRC_STEP;
+  unsigned char *piece = malloc(step < len ? step : len);
+  if (!piece)
+    return MMAPURL_E_NOMEM;
   for (size_t done = 0; done < len;) {
     size_t n = len - done < step ? len - done : step;
-    for (size_t i = done; i < done + n; i++)
-      d[i] = tsrc_byte(off + i);
+    for (size_t i = 0; i < n; i++)
+      piece[i] = tsrc_byte(off + done + i);
+    put(pctx, piece, n, done);
     done += n;
-    if (!t->whole && landed)
-      landed(lctx, done);
     if (t->hold_off1 == off + 1 && done < len) {
       atomic_store(&t->holding, 1);
       while (!atomic_load(&t->go))
         usleep(1000);
     }
   }
+  free(piece);
   return 0;
 }
 

@@ -8,8 +8,10 @@
  * Other readers of the same mapping (threads on their own parts) would
  * reset it at every turn: a miss that continues one of them (right after
  * its last miss, or at the end of its last window) plans a window for that
- * stream alone, doubling as the main one does, with no marker: the stream's
- * next miss, at the window's end, plans the next.
+ * stream alone, doubling as the main one does, with no marker: the next is
+ * planned when the stream's reader waits on a block of its window still in
+ * flight with less than a window left ahead of it (a reader faster than the
+ * network), else at its next miss, at the window's end.
  * Advice (mu_map_advise) changes the mode: SEQUENTIAL plans a full window on
  * every miss and marker (no ramp, no reset), RANDOM plans nothing; WILLNEED
  * queues a range through the same claim path as a window.
@@ -45,12 +47,38 @@ static size_t first_absent(const struct mu_map *m, size_t from, size_t to) {
  * cut to the room left below the budgets' maxima (in flight included), so
  * readahead never takes a budget past its maximum while its evictor lags;
  * with no room, no window: the next miss plans again. */
+/* The end of a window [from, end) of a stream whose last window was
+ * *fresh (began on blocks never installed before). Threads on disjoint
+ * parts of a mapping: a reader's window must not run on into the next
+ * reader's part, already read and evicted (fetched twice, for nobody). So
+ * a fresh window stops at the first absent block installed before, and
+ * after a fresh window none starts on one. A window that starts on such
+ * blocks after one that did too (a second pass over the object) runs on.
+ * Sets *fresh for the window returned. */
+static size_t clip(const struct mu_map *m, size_t from, size_t end, int *fresh) {
+  const uint8_t seen_absent = MU_BLK_SEEN | MU_BLK_ABSENT;
+  if (from >= end)
+    return end;
+  if (!(m->state[from] & MU_BLK_SEEN)) {
+    *fresh = 1;
+    for (size_t b = from; b < end; b++)
+      if ((m->state[b] & (MU_BLK_SEEN | MU_BLK_STATE)) == seen_absent)
+        return b;
+    return end;
+  }
+  if (*fresh && (m->state[from] & (MU_BLK_SEEN | MU_BLK_STATE)) == seen_absent)
+    return from;
+  *fresh = 0;
+  return end;
+}
+
 static void plan(struct mu_map *m, size_t start, size_t win) {
   size_t room = mu_budget_room(&m->own, 4) / m->block;
   win = win < room ? win : room;
   m->ra_marker = MU_NONE;
   while (win > 0 && start < m->nblocks) {
-    size_t end = win < m->nblocks - start ? start + win : m->nblocks;
+    size_t full = win < m->nblocks - start ? start + win : m->nblocks;
+    size_t end = clip(m, start, full, &m->ra_fresh);
     size_t marker = first_absent(m, start, end);
     m->ra_win = win;
     m->ra_next = end;
@@ -59,6 +87,8 @@ static void plan(struct mu_map *m, size_t start, size_t win) {
       mu_region_queue_range(m, marker, end, chunk_for(win));
       return;
     }
+    if (end < full)
+      return; /* another reader's part, read already */
     start = end;
   }
 }
@@ -99,26 +129,32 @@ static struct mu_ra_stream *stream_of(struct mu_map *m, size_t b) {
   return NULL;
 }
 
-/* A miss at b that the main stream does not explain. */
-static void other_stream(struct mu_map *m, size_t b) {
-  struct mu_ra_stream *s = stream_of(m, b);
-  if (!s) { /* a new reader, maybe: remember where it is */
-    s = &m->ra_streams[m->ra_stream_pos++ % MU_RA_STREAMS];
-    *s = (struct mu_ra_stream){.last = b, .next = b + 1, .win = 0};
-    return;
-  }
+/* Plan stream s's next window from block `from`: doubling as the main one
+ * does (SEQUENTIAL: the full window), cut to the budgets' room. */
+static void stream_plan(struct mu_map *m, struct mu_ra_stream *s, size_t from) {
   size_t limit = full_window(m), room = mu_budget_room(&m->own, 4) / m->block;
   size_t win = m->ra_mode == MU_MAP_SEQUENTIAL ? limit
                : s->win ? (s->win * 2 < limit ? s->win * 2 : limit)
                         : (ra_initial(m) < limit ? ra_initial(m) : limit);
   if (win > room)
     win = room;
-  size_t end = win < m->nblocks - (b + 1) ? b + 1 + win : m->nblocks;
-  s->last = b;
+  size_t end = clip(m, from, win < m->nblocks - from ? from + win : m->nblocks, &s->fresh);
   s->next = end;
   s->win = win;
-  if (end > b + 1)
-    mu_region_queue_range(m, b + 1, end, chunk_for(win));
+  if (end > from)
+    mu_region_queue_range(m, from, end, chunk_for(win));
+}
+
+/* A miss at b that the main stream does not explain. */
+static void other_stream(struct mu_map *m, size_t b) {
+  struct mu_ra_stream *s = stream_of(m, b);
+  if (!s) { /* a new reader, maybe: remember where it is */
+    s = &m->ra_streams[m->ra_stream_pos++ % MU_RA_STREAMS];
+    *s = (struct mu_ra_stream){.last = b, .next = b + 1, .win = 0, .fresh = 0};
+    return;
+  }
+  s->last = b;
+  stream_plan(m, s, b + 1);
 }
 
 /* Whether this mapping reads ahead at all (opts and advice). */
@@ -131,11 +167,26 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
   m->ra_last = b;
   if (!sequential && m->ra_mode != MU_MAP_SEQUENTIAL) {
     m->ra_win = 0; /* a jump: back to fetching single blocks */
+    m->ra_fresh = 0;
     m->ra_marker = MU_NONE;
     other_stream(m, b);
     return;
   }
   plan(m, b + 1, grow(m));
+}
+
+void mu_ra_on_inflight(struct mu_map *m, size_t b) {
+  if (!enabled(m))
+    return;
+  for (size_t i = 0; i < MU_RA_STREAMS; i++) {
+    struct mu_ra_stream *s = &m->ra_streams[i];
+    if (s->last != MU_NONE && s->win > 0 && b > s->last && b < s->next &&
+        s->next - b <= s->win && s->next < m->nblocks) {
+      s->last = b;
+      stream_plan(m, s, s->next);
+      return;
+    }
+  }
 }
 
 void mu_ra_on_marker(struct mu_map *m, size_t b) {

@@ -43,7 +43,7 @@ static int st(const struct mu_map *m, size_t b) { return m->state[b] & MU_BLK_ST
 /* Set block b's state; leaving the in-flight state clears WANTED; the
  * queue bits stay (they follow the queues, not the state). */
 static void set_st(struct mu_map *m, size_t b, int s) {
-  int keep = MU_BLK_QPROC | MU_BLK_QOWN | (s == MU_BLK_INFLIGHT ? MU_BLK_WANTED : 0);
+  int keep = MU_BLK_QPROC | MU_BLK_QOWN | MU_BLK_SEEN | (s == MU_BLK_INFLIGHT ? MU_BLK_WANTED : 0);
   m->state[b] = (uint8_t)(s | (m->state[b] & keep));
 }
 
@@ -137,8 +137,10 @@ static void note(struct mu_map *m, size_t b, size_t count) {
 
 /* Under lock: mark count blocks from b present, once their pages are in. */
 static void mark_present(struct mu_map *m, size_t b, size_t count) {
-  for (size_t i = b; i < b + count; i++)
+  for (size_t i = b; i < b + count; i++) {
     set_st(m, i, MU_BLK_PRESENT);
+    m->state[i] |= MU_BLK_SEEN;
+  }
   note(m, b, count);
 }
 
@@ -482,6 +484,7 @@ static struct mu_fetch *serve(struct mu_map *m, size_t b, uintptr_t addr, pid_t 
     return demand(m, b, tid, may_run);
   case MU_BLK_INFLIGHT:
     wait_on(m, fetch_of(m, b), b, tid);
+    mu_ra_on_inflight(m, b);
     return NULL;
   case MU_BLK_PARKED:
     mu_region_unpark(m, tid);   /* tid is blocked on it: SIGBUS if it fails */
@@ -586,6 +589,7 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
       r.block = b + 1, r.failures = 0, r.rc = 0;
       fetches = 0;
     } else if (st(m, b) == MU_BLK_INFLIGHT) {
+      mu_ra_on_inflight(m, b);
       pthread_cond_wait(&m->settled, &m->lock);
     } else if (st(m, b) == MU_BLK_FAILED || r.failures >= 2) {
       rc = r.rc ? r.rc : m->last_error ? m->last_error : MMAPURL_E_NETWORK;

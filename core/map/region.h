@@ -19,7 +19,9 @@
 #include "map/map.h"
 #include "map/workers.h"
 
-/* Block states (low bits of a state byte); MU_BLK_WANTED marks a block a
+/* Block states (low bits of a state byte); MU_BLK_SEEN, a block installed
+ * before (a window that runs into absent blocks seen before stops there:
+ * another reader's part, already read); MU_BLK_WANTED marks a block a
  * thread is blocked on (it gets SIGBUS if the fetch fails); MU_BLK_QPROC and
  * MU_BLK_QOWN, a block with an eviction candidate in the process-wide queue
  * or in the mapping's own (set when queued, cleared when popped: a queue
@@ -30,7 +32,8 @@ enum {
   MU_BLK_PRESENT = 2,  /* installed */
   MU_BLK_PARKED = 3,   /* fetched, held in `parked`: the readahead marker */
   MU_BLK_FAILED = 4,   /* poisoned after a failed fetch: touch = SIGBUS */
-  MU_BLK_STATE = 0x1f,
+  MU_BLK_STATE = 0x0f,
+  MU_BLK_SEEN = 0x10, /* installed once already (kept through eviction) */
   MU_BLK_QPROC = 0x20,
   MU_BLK_QOWN = 0x40,
   MU_BLK_WANTED = 0x80
@@ -110,11 +113,13 @@ struct mu_map {
   /* Readahead (readahead.c): last demand miss, current window size, first
    * block after the last planned window, the marker block. */
   size_t ra_last, ra_win, ra_next, ra_marker;
+  int ra_fresh;        /* as a stream's `fresh`, for the main window */
   /* Other sequential readers of the mapping (threads on other parts of
    * it), without markers: each its last miss, the end of its last window,
    * and that window's size. Slots with last == MU_NONE are free. */
   struct mu_ra_stream {
     size_t last, next, win;
+    int fresh; /* its last window began on blocks never installed before */
   } ra_streams[MU_RA_STREAMS];
   unsigned ra_stream_pos; /* the slot a new stream takes next */
   int ra_mode;         /* MU_MAP_NORMAL, _SEQUENTIAL or _RANDOM (advice) */
@@ -168,6 +173,9 @@ void mu_ra_init(struct mu_map *m);
 /* A demand miss at block b (a fetch for b was
  * just queued): detect sequential access, plan the next window. */
 void mu_ra_on_miss(struct mu_map *m, size_t b);
+/* A thread waits on block b, in flight: if b is in another stream's last
+ * window near its end, plan that stream's next window now. */
+void mu_ra_on_inflight(struct mu_map *m, size_t b);
 /* The reader reached the marker block b: plan the next (doubled) window. */
 void mu_ra_on_marker(struct mu_map *m, size_t b);
 /* Advice NORMAL, SEQUENTIAL or RANDOM: the mapping's readahead mode. */

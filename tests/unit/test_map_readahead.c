@@ -3,7 +3,8 @@
  * sequential scan makes (almost) no demand fetches, its windows grow past
  * one block and are split into pieces, no byte is fetched twice (also with
  * two readers on the same range); a jump fetches one block and restarts
- * the ramp; interleaved readers of their own parts each get readahead;
+ * the ramp; interleaved readers of their own parts each get readahead,
+ * and under a small cache none fetches another's part again;
  * readahead_max below the block size disables it.
  */
 #include "test_map_source.c"
@@ -111,6 +112,40 @@ static void interleaved_streams(void) {
   tsrc_free(t);
 }
 
+/* The same four readers under a cache a quarter of the object: the early
+ * blocks of each part are read and evicted long before the reader of the
+ * part below gets there. Its window must stop at them, not fetch them
+ * again for nobody; and a second pass over the whole object (one reader)
+ * still reads ahead over blocks seen before. */
+static void parts_small_cache(void) {
+  struct tsrc *t = tsrc_new(SIZE, 0);
+  struct mu_map_source src = tsrc_source(t);
+  struct mu_map_opts opts = {.block_size = BLOCK, .readahead_max = 256 << 10, .cache_max = SIZE / 4};
+  struct mu_map *m = tmap_open_src(t, &src, &opts);
+  const uint64_t quarter = SIZE / 4 / 4096 * 4096;
+  size_t bad = 0;
+  for (uint64_t off = 0; off < quarter; off += 4096)
+    for (int q = 0; q < 4; q++)
+      bad += tmap_verify(m, q * quarter + off, 4096);
+  for (uint64_t off = 4 * quarter; off < SIZE; off += 4096)
+    bad += tmap_verify(m, off, SIZE - off < 4096 ? SIZE - off : 4096);
+  CHECK_INT(bad, 0);
+  struct mu_map_stats s1, s2;
+  mu_map_stats(m, &s1);
+  printf("4 parts, cache a quarter of the object: %llu bytes fetched for %u, %llu evictions\n",
+         (unsigned long long)s1.bytes_fetched, SIZE, (unsigned long long)s1.evictions);
+  CHECK(s1.evictions > 0);
+  CHECK_INT(s1.bytes_fetched, SIZE); /* every block once */
+  CHECK_INT(scan(m, 0, SIZE), 0);    /* a second pass */
+  mu_map_stats(m, &s2);
+  printf("second pass: %llu fetches (%llu demand)\n",
+         (unsigned long long)(s2.fetches - s1.fetches),
+         (unsigned long long)(s2.demand_fetches - s1.demand_fetches));
+  CHECK(s2.demand_fetches - s1.demand_fetches <= 8); /* read ahead, not block by block */
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
 /* readahead_max below the block size: one fetch per block. */
 static void disabled(void) {
   struct tsrc *t = tsrc_new(2 << 20, 0);
@@ -126,6 +161,7 @@ int main(void) {
   two_readers();
   jump();
   interleaved_streams();
+  parts_small_cache();
   disabled();
   mu_map_shutdown();
   return check_done();

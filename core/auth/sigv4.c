@@ -3,7 +3,8 @@
  * the canonical request, the string to sign and the signature of one request,
  * as an Authorization header value or as a presigned query string.
  *
- * Pure functions of their inputs: no clock, no I/O, no globals, thread-safe.
+ * Pure functions of their inputs: no clock, no I/O, no globals, thread-safe
+ * (but for libcrypto, loaded by the first hash: util/libs.h).
  * Must never log, print or put in an error detail the secret access key or
  * anything derived from it, and never copy either into an output: the secret
  * reaches only HMAC, and every derived key (kSecret, kDate, kRegion, kService,
@@ -16,10 +17,10 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/libs.h"
 #include "util/url.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
@@ -35,11 +36,13 @@ static void hex_encode(const unsigned char *in, size_t n, char *out) {
   out[2 * n] = '\0';
 }
 
-/* Hex SHA-256 of data into hex[65]. 0 or MMAPURL_E_INTERNAL. */
+/* Hex SHA-256 of data into hex[65]. 0 or MMAPURL_E_INTERNAL / MMAPURL_E_LIBRARY. */
 static int sha256_hex(const void *data, size_t len, char hex[65]) {
+  const struct mu_crypto *k;
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int mdlen = 0;
-  if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+  MU_TRY(mu_libs_crypto(&k));
+  if (!k->digest(data, len, md, &mdlen, k->sha256(), NULL) || mdlen != 32)
     return mu_fail(MMAPURL_E_INTERNAL, "sigv4: SHA-256 failed in OpenSSL");
   hex_encode(md, 32, hex);
   return 0;
@@ -50,12 +53,14 @@ void mu_sha256_hex(const void *data, size_t len, char hex[65]) {
     hex[0] = '\0';
 }
 
-/* out[32] = HMAC-SHA256(key, msg). 0 or MMAPURL_E_INTERNAL. */
+/* out[32] = HMAC-SHA256(key, msg). 0 or MMAPURL_E_INTERNAL / MMAPURL_E_LIBRARY. */
 static int hmac256(const void *key, size_t klen, const char *msg, size_t mlen,
                    unsigned char out[32]) {
+  const struct mu_crypto *k;
   unsigned int olen = 0;
+  MU_TRY(mu_libs_crypto(&k));
   if (klen > 0x7fffffff ||
-      !HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, mlen, out, &olen) ||
+      !k->hmac(k->sha256(), key, (int)klen, (const unsigned char *)msg, mlen, out, &olen) ||
       olen != 32)
     return mu_fail(MMAPURL_E_INTERNAL, "sigv4: HMAC-SHA256 failed in OpenSSL");
   return 0;

@@ -1,8 +1,9 @@
 /*
  * sigv4.h - AWS Signature Version 4 with OpenSSL: canonical request, string
  * to sign, signing key, signature; as an Authorization header or as a
- * presigned query string. Pure functions of their inputs: no clock, no I/O,
- * no configuration. The secret key is never copied into any output.
+ * presigned query string. Pure functions of their inputs: no clock, no I/O
+ * (the first hash loads libcrypto: util/libs.h), no configuration. The
+ * secret key is never copied into any output.
  */
 #ifndef MU_SIGV4_H
 #define MU_SIGV4_H
@@ -61,7 +62,8 @@ struct mu_sigv4_out {
                               sorted as the canonical query), without '?' */
 };
 
-/* Header signing. Returns 0 or MMAPURL_E_NOMEM / MMAPURL_E_INTERNAL.
+/* Header signing. Returns 0 or MMAPURL_E_NOMEM / MMAPURL_E_INTERNAL /
+ * MMAPURL_E_LIBRARY (libcrypto could not be loaded).
  * On failure out holds nothing to free. */
 int mu_sigv4_sign(const struct mu_sigv4_req *req, struct mu_sigv4_out *out);
 /* Query (presigned URL) signing: adds X-Amz-Algorithm, X-Amz-Credential,

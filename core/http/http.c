@@ -9,7 +9,6 @@
 #include "http/http.h"
 
 #include <curl/curl.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "http/headers.h"
 #include "mmapurl.h"
 #include "util/error.h"
+#include "util/libs.h"
 #include "util/log.h"
 #include "util/stats.h"
 #include "util/url.h"
@@ -51,7 +51,9 @@ struct xfer {
 };
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc;
+static const struct mu_curl *curl; /* libcurl's functions, set by global_init */
+static int global_rc;              /* 0 or MMAPURL_E_*, with global_detail */
+static char global_detail[512];
 /* Every live transport; guarded by all_lock. */
 static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mu_http *all;
@@ -87,14 +89,18 @@ static void fork_child(void) {
   pthread_mutex_unlock(&all_lock);
 }
 
-/* OpenSSL frees its state in an atexit handler by default; our fetch
- * workers may still be signing or in a TLS read while exit() runs, so we ask
- * it not to (before libcurl's init would register the handler). */
+/* Load libcurl (util/libs.c: first use, not start-up) and initialise it. */
 static void global_init(void) {
-  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
-  global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (global_rc == CURLE_OK && pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
-    global_rc = CURLE_FAILED_INIT;
+  global_rc = mu_libs_curl(&curl);
+  if (global_rc == 0) {
+    CURLcode cc = curl->global_init(CURL_GLOBAL_DEFAULT);
+    if (cc != CURLE_OK)
+      global_rc = mu_fail(MMAPURL_E_INTERNAL, "curl_global_init: %s", curl->easy_strerror(cc));
+    else if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+      global_rc = mu_fail(MMAPURL_E_INTERNAL, "pthread_atfork failed");
+  }
+  if (global_rc)
+    snprintf(global_detail, sizeof global_detail, "%s", mu_err_detail());
 }
 
 static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *u) {
@@ -109,8 +115,8 @@ static void share_unlock(CURL *c, curl_lock_data d, void *u) {
 
 int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
   pthread_once(&global_once, global_init);
-  if (global_rc != CURLE_OK)
-    return mu_fail(MMAPURL_E_INTERNAL, "curl_global_init: %s", curl_easy_strerror(global_rc));
+  if (global_rc)
+    return mu_fail(global_rc, "%s", global_detail);
   struct mu_http *h = calloc(1, sizeof *h);
   if (!h)
     return MMAPURL_E_NOMEM;
@@ -135,25 +141,25 @@ int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out) {
 /* A share of connections, DNS and TLS sessions with its mutexes, or NULL. */
 static struct share *share_new(void) {
   struct share *s = malloc(sizeof *s);
-  if (!s || !(s->sh = curl_share_init())) {
+  if (!s || !(s->sh = curl->share_init())) {
     free(s);
     return NULL;
   }
   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
     pthread_mutex_init(&s->locks[i], NULL);
-  curl_share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock);
-  curl_share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
-  curl_share_setopt(s->sh, CURLSHOPT_USERDATA, s);
-  curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-  curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  curl_share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl->share_setopt(s->sh, CURLSHOPT_LOCKFUNC, share_lock);
+  curl->share_setopt(s->sh, CURLSHOPT_UNLOCKFUNC, share_unlock);
+  curl->share_setopt(s->sh, CURLSHOPT_USERDATA, s);
+  curl->share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  curl->share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl->share_setopt(s->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
   return s;
 }
 
 static void share_free(struct share *s) {
   if (!s)
     return;
-  curl_share_cleanup(s->sh);
+  curl->share_cleanup(s->sh);
   for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
     pthread_mutex_destroy(&s->locks[i]);
   free(s);
@@ -170,7 +176,7 @@ void mu_http_destroy(struct mu_http *h) {
     }
   pthread_mutex_unlock(&all_lock);
   for (int i = 0; i < h->npool; i++)
-    curl_easy_cleanup(h->pool[i]);
+    curl->easy_cleanup(h->pool[i]);
   share_free(h->share);
   pthread_mutex_destroy(&h->pool_lock);
   free(h->ca_bundle);
@@ -184,9 +190,9 @@ static CURL *handle_get(struct mu_http *h) {
     c = h->pool[--h->npool];
   pthread_mutex_unlock(&h->pool_lock);
   if (c)
-    curl_easy_reset(c);
+    curl->easy_reset(c);
   else
-    c = curl_easy_init();
+    c = curl->easy_init();
   return c;
 }
 
@@ -198,7 +204,7 @@ static void handle_put(struct mu_http *h, CURL *c) {
   }
   pthread_mutex_unlock(&h->pool_lock);
   if (c)
-    curl_easy_cleanup(c);
+    curl->easy_cleanup(c);
 }
 
 /* At the blank line ending the headers. A 206 whose Content-Range says the
@@ -352,7 +358,7 @@ static struct curl_slist *build_headers(const struct mu_http_request *rq, int *o
   char range[80];
   *oom = 0;
   for (size_t i = 0; i < rq->nheaders; i++) {
-    if (!(t = curl_slist_append(list, rq->headers[i])))
+    if (!(t = curl->slist_append(list, rq->headers[i])))
       goto fail;
     list = t;
   }
@@ -360,16 +366,16 @@ static struct curl_slist *build_headers(const struct mu_http_request *rq, int *o
     char value[64];
     mu_http_range_value(value, rq->range_off, rq->range_len);
     snprintf(range, sizeof range, "Range: %s", value);
-    if (!(t = curl_slist_append(list, range)))
+    if (!(t = curl->slist_append(list, range)))
       goto fail;
     list = t;
   }
   /* No Accept header, no Expect: keep requests minimal and signable. */
-  if (!(t = curl_slist_append(list, "Accept:")))
+  if (!(t = curl->slist_append(list, "Accept:")))
     goto fail;
   return t;
 fail:
-  curl_slist_free_all(list);
+  curl->slist_free_all(list);
   *oom = 1;
   return NULL;
 }
@@ -377,30 +383,30 @@ fail:
 static void set_options(struct mu_http *h, CURL *c, const struct mu_http_request *rq,
                         struct curl_slist *hdrs, struct xfer *x, char *errbuf) {
   long stall_s = (h->opts.stall_timeout_ms + 999) / 1000;
-  curl_easy_setopt(c, CURLOPT_SHARE, h->share ? h->share->sh : NULL);
-  curl_easy_setopt(c, CURLOPT_URL, rq->url);
-  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(rq->method, "GET") ? rq->method : NULL);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_s > 0 ? stall_s : 1L);
-  curl_easy_setopt(c, CURLOPT_MAXCONNECTS, (long)h->opts.max_connections);
-  curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "mmapurl/0.1");
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl->easy_setopt(c, CURLOPT_SHARE, h->share ? h->share->sh : NULL);
+  curl->easy_setopt(c, CURLOPT_URL, rq->url);
+  curl->easy_setopt(c, CURLOPT_CUSTOMREQUEST, strcmp(rq->method, "GET") ? rq->method : NULL);
+  curl->easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  curl->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl->easy_setopt(c, CURLOPT_HEADERDATA, x);
+  curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl->easy_setopt(c, CURLOPT_WRITEDATA, x);
+  curl->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+  curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+  curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl->easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->opts.connect_timeout_ms);
+  curl->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, stall_s > 0 ? stall_s : 1L);
+  curl->easy_setopt(c, CURLOPT_MAXCONNECTS, (long)h->opts.max_connections);
+  curl->easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl->easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);
+  curl->easy_setopt(c, CURLOPT_USERAGENT, "mmapurl/0.1");
+  curl->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   if (h->ca_bundle)
-    curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_bundle);
+    curl->easy_setopt(c, CURLOPT_CAINFO, h->ca_bundle);
 }
 
 int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
@@ -412,19 +418,19 @@ int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
   struct curl_slist *hdrs = build_headers(rq, &oom);
   CURL *c = oom ? NULL : handle_get(h);
   if (!c) {
-    curl_slist_free_all(hdrs);
+    curl->slist_free_all(hdrs);
     return MMAPURL_E_NOMEM;
   }
   struct xfer x = {.rq = rq, .rs = rs};
   char errbuf[CURL_ERROR_SIZE] = "";
   set_options(h, c, rq, hdrs, &x, errbuf);
   mu_stat_add(MU_STAT_REQUESTS, 1);
-  CURLcode cc = curl_easy_perform(c);
+  CURLcode cc = curl->easy_perform(c);
   rs->curl_code = (int)cc;
-  snprintf(rs->curl_error, sizeof rs->curl_error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+  snprintf(rs->curl_error, sizeof rs->curl_error, "%s", errbuf[0] ? errbuf : curl->easy_strerror(cc));
   long os_errno = 0;
-  curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
-  curl_slist_free_all(hdrs);
+  curl->easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+  curl->slist_free_all(hdrs);
   handle_put(h, c);
   if (mu_log_enabled(MU_LOG_DEBUG)) {
     char url[512];

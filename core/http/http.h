@@ -22,7 +22,8 @@ struct mu_http_opts {
   const char *ca_bundle;   /* CA file, or NULL for the system's */
 };
 
-/* Create a transport. 0 or MMAPURL_E_NOMEM / MMAPURL_E_INTERNAL. */
+/* Create a transport; the first one loads libcurl (util/libs.h). 0 or
+ * MMAPURL_E_NOMEM / MMAPURL_E_INTERNAL / MMAPURL_E_LIBRARY. */
 int mu_http_create(const struct mu_http_opts *opts, struct mu_http **out);
 void mu_http_destroy(struct mu_http *h);
 

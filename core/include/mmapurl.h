@@ -64,7 +64,8 @@ enum mmapurl_error {
   MMAPURL_E_NOMEM = 22,           /* out of memory */
   MMAPURL_E_INVALID_ARG = 23,     /* a NULL or out-of-range argument */
   MMAPURL_E_INTERNAL = 24,        /* a bug in mmapurl: please report it */
-  MMAPURL_E_UFFD_UNAVAILABLE = 25 /* userfaultfd not permitted (sysctl, seccomp) */
+  MMAPURL_E_UFFD_UNAVAILABLE = 25, /* userfaultfd not permitted (sysctl, seccomp) */
+  MMAPURL_E_LIBRARY = 26           /* libcurl or libcrypto could not be loaded */
 };
 
 /*

@@ -7,7 +7,6 @@
  */
 #include "s3/s3.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "util/buf.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/libs.h"
 #include "util/log.h"
 #include "util/stats.h"
 #include "util/url.h"
@@ -140,7 +140,9 @@ static int take_metadata(struct mu_s3_object *o, const struct mu_http_response *
     MU_WARN("%s: the server sends neither ETag nor Last-Modified: if the object is replaced "
             "while open, mmapurl cannot tell (only a size change is caught)", what);
   if (rs->last_modified[0]) {
-    time_t t = curl_getdate(rs->last_modified, NULL);
+    const struct mu_curl *curl; /* loaded: the response came through it */
+    MU_TRY(mu_libs_curl(&curl));
+    time_t t = curl->getdate(rs->last_modified, NULL);
     o->last_modified = t > 0 ? t : 0;
   }
   return 0;

@@ -87,6 +87,11 @@ static const char *errstr(enum mmapurl_error e) {
            "user read-write access to /dev/userfaultfd (Linux 6.1+), or run with "
            "CAP_SYS_PTRACE; in a container, also allow the userfaultfd syscall in the "
            "seccomp profile";
+  case MMAPURL_E_LIBRARY:
+    return "a shared library mmapurl loads at its first request is missing or too old: "
+           "libcurl.so.4 (Debian: apt-get install libcurl4) or libcrypto.so.3 (Debian: "
+           "apt-get install libssl3); the detail names which one and why the loader "
+           "refused it";
   }
   return NULL;
 }

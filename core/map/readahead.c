@@ -47,6 +47,11 @@ static size_t first_absent(const struct mu_map *m, size_t from, size_t to) {
  * cut to the room left below the budgets' maxima (in flight included), so
  * readahead never takes a budget past its maximum while its evictor lags;
  * with no room, no window: the next miss plans again. */
+/* Whether block b is absent but was installed before (then evicted). */
+static int seen_absent(const struct mu_map *m, size_t b) {
+  return (m->state[b] & MU_BLK_SEEN) && (m->state[b] & MU_BLK_STATE) == MU_BLK_ABSENT;
+}
+
 /* The end of a window [from, end) of a stream whose last window was
  * *fresh (began on blocks never installed before). Threads on disjoint
  * parts of a mapping: a reader's window must not run on into the next
@@ -56,17 +61,16 @@ static size_t first_absent(const struct mu_map *m, size_t from, size_t to) {
  * blocks after one that did too (a second pass over the object) runs on.
  * Sets *fresh for the window returned. */
 static size_t clip(const struct mu_map *m, size_t from, size_t end, int *fresh) {
-  const uint8_t seen_absent = MU_BLK_SEEN | MU_BLK_ABSENT;
   if (from >= end)
     return end;
   if (!(m->state[from] & MU_BLK_SEEN)) {
     *fresh = 1;
     for (size_t b = from; b < end; b++)
-      if ((m->state[b] & (MU_BLK_SEEN | MU_BLK_STATE)) == seen_absent)
+      if (seen_absent(m, b))
         return b;
     return end;
   }
-  if (*fresh && (m->state[from] & (MU_BLK_SEEN | MU_BLK_STATE)) == seen_absent)
+  if (*fresh && seen_absent(m, from))
     return from;
   *fresh = 0;
   return end;

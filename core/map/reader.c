@@ -26,6 +26,7 @@
 
 #include "map/region.h"
 #include "map/uffd.h"
+#include "map/workers.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -148,6 +149,7 @@ static void *reader_main(void *arg) {
     }
   }
   close(ep);
+  mu_pool_scratch_free(); /* the fetches it ran */
   return NULL;
 }
 

@@ -53,6 +53,12 @@ void *mu_pool_scratch(size_t cap) {
   return scratch;
 }
 
+void mu_pool_scratch_free(void) {
+  free(scratch);
+  scratch = NULL;
+  scratch_cap = 0;
+}
+
 static void *worker_main(void *arg) {
   (void)arg;
   pthread_mutex_lock(&pool.lock);
@@ -69,9 +75,7 @@ static void *worker_main(void *arg) {
     }
   }
   pthread_mutex_unlock(&pool.lock);
-  free(scratch);
-  scratch = NULL;
-  scratch_cap = 0;
+  mu_pool_scratch_free();
   return NULL;
 }
 

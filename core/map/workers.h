@@ -29,6 +29,8 @@ int mu_pool_cancel(const struct mu_job *job);
  * (allocating and faulting in a new one per fetch cost more than the copy
  * into it); valid until the thread's next call. NULL when out of memory. */
 void *mu_pool_scratch(size_t cap);
+/* The calling thread is done: free its scratch buffer (at thread exit). */
+void mu_pool_scratch_free(void);
 /* In a forked child: forget the parent's threads and queue (they do not
  * exist here); the caller starts a new pool. */
 void mu_pool_forget_in_child(void);

@@ -8,8 +8,11 @@
  *       run CMD (stdout to OUT if given), wait4() it and write
  *       "wall=S user=S sys=S maxrss_kb=N status=N" to RESULT; exits 0 unless
  *       CMD could not be started (CMD's status is in RESULT).
- *   bench_io pread PATH N SEED    N preads of 4 KiB at fixed-seed page offsets:
- *       "reads= p50_us= p90_us= p99_us= mean_us= wall= size= fold="
+ *   bench_io pread PATH N SEED [REF_URL]
+ *       N preads of 4 KiB at fixed-seed page offsets:
+ *       "reads= p50_us= p90_us= p99_us= mean_us= wall= size= fold=" (wall:
+ *       the preads' sum); with REF_URL, each pread after a reference GET
+ *       (bench_ref.h): "ref_p50_us=" too
  *   bench_io threads PATH T       T threads, each pread()s its 1/T of the file
  *       in 1 MiB chunks: "threads= wall= bytes= fold=" (page fold)
  *   bench_io first PATH           open + pread 4 KiB at 0: "ttfb_us= fold="
@@ -31,6 +34,7 @@
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "bench_ref.h"
 
 #define CHUNK (1u << 20)
 
@@ -126,36 +130,53 @@ static int cmd_run(int argc, char **argv) {
   return code == 127 ? 1 : 0;
 }
 
-static int cmd_pread(const char *path, size_t n, uint64_t seed) {
+/* With ref_url, each pread is preceded by a reference GET of another page
+ * from ref_url (bench_ref.h), timed apart: ref_p50_us. */
+static int cmd_pread(const char *path, size_t n, uint64_t seed, const char *ref_url) {
   uint64_t size;
+  struct mu_ref r;
+  if (ref_url && mu_ref_open(&r, ref_url) != 0)
+    return 1;
   int fd = open_size(path, &size);
   if (size < MU_PAGE) {
     fprintf(stderr, "bench_io: %s is smaller than 4 KiB\n", path);
     return 1;
   }
   uint64_t *off = mu_offsets(size, n, seed);
-  double *lat = malloc(n * sizeof *lat);
+  double *lat = malloc(n * sizeof *lat), *rlat = malloc(n * sizeof *rlat);
   unsigned char buf[MU_PAGE];
   uint64_t fold = 0;
-  double sum = 0, t0 = mu_now();
-  if (!off || !lat)
+  double sum = 0, wall = 0;
+  if (!off || !lat || !rlat)
     die("malloc", NULL);
   for (size_t i = 0; i < n; i++) {
+    if (ref_url) {
+      double a = mu_now();
+      if (mu_ref_get(&r, off[(i + n / 2) % n]) < 0)
+        die("reference GET", ref_url);
+      rlat[i] = (mu_now() - a) * 1e6;
+    }
     double a = mu_now();
     if (pread_full(fd, buf, MU_PAGE, off[i]) < 0)
       die("pread", path);
     lat[i] = (mu_now() - a) * 1e6;
     sum += lat[i];
+    wall += lat[i] / 1e6;
     fold += mu_read_term(buf, MU_PAGE, off[i]);
   }
-  double wall = mu_now() - t0;
   double p50 = mu_pct(lat, n, 50), p90 = mu_pct(lat, n, 90), p99 = mu_pct(lat, n, 99);
   printf("reads=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f wall=%.6f size=%" PRIu64
-         " fold=%016" PRIx64 "\n",
+         " fold=%016" PRIx64,
          n, p50, p90, p99, n ? sum / (double)n : 0, wall, size, fold);
+  if (ref_url) {
+    printf(" ref_p50_us=%.1f", mu_pct(rlat, n, 50));
+    mu_ref_close(&r);
+  }
+  printf("\n");
   close(fd);
   free(off);
   free(lat);
+  free(rlat);
   return 0;
 }
 
@@ -237,8 +258,9 @@ int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "";
   if (!strcmp(cmd, "run"))
     return cmd_run(argc - 2, argv + 2);
-  if (!strcmp(cmd, "pread") && argc == 5)
-    return cmd_pread(argv[2], strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
+  if (!strcmp(cmd, "pread") && (argc == 5 || argc == 6))
+    return cmd_pread(argv[2], strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+                     argc == 6 ? argv[5] : NULL);
   if (!strcmp(cmd, "threads") && argc == 4) {
     long t = strtol(argv[3], NULL, 10);
     if (t < 1 || t > 64)

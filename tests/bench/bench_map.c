@@ -5,8 +5,11 @@
  *
  *   bench_map touch URL          mmap_s3, read one word of every page in order
  *                                (the faults are the reads): "wall= size= fold="
- *   bench_map random URL N SEED  mmap_s3, copy N 4 KiB pages at the same
- *                                offsets as `bench_io pread`: latencies, fold
+ *   bench_map random URL N SEED [REF_URL]
+ *                                mmap_s3, copy N 4 KiB pages at the same
+ *                                offsets as `bench_io pread`: latencies, fold;
+ *                                with REF_URL, each copy after a reference
+ *                                GET (bench_ref.h): ref_p50_us
  *   bench_map threads URL T      mmap_s3, T threads touch disjoint 1/T slices
  *   bench_map first URL          mmap_s3 + copy of the first 4 KiB: "ttfb_us="
  *   bench_map rangeget HTTP_URL N SEED
@@ -15,7 +18,8 @@
  *                                offsets (the reference latency of one request)
  *
  * Folds are defined in bench_common.h; wall times exclude nothing but
- * process start-up (they include mmap_s3's open request).
+ * process start-up (they include mmap_s3's open request), but random's,
+ * the sum of its reads (not the reference GETs between them).
  */
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -27,6 +31,7 @@
 #include <mmapurl.h>
 
 #include "bench_common.h"
+#include "bench_ref.h"
 
 static void stats_line(void) {
   struct mmapurl_stats st;
@@ -71,31 +76,48 @@ static int cmd_touch(const char *url) {
   return 0;
 }
 
-static int cmd_random(const char *url, size_t n, uint64_t seed) {
+/* With ref_url, each read is preceded by a reference GET of another page
+ * from ref_url (bench_ref.h), timed apart: ref_p50_us. */
+static int cmd_random(const char *url, size_t n, uint64_t seed, const char *ref_url) {
   size_t size;
+  struct mu_ref r;
+  if (ref_url && mu_ref_open(&r, ref_url) != 0)
+    return 1;
   const unsigned char *p = map(url, &size);
   uint64_t *off = mu_offsets(size, n, seed), fold = 0;
-  double *lat = malloc(n * sizeof *lat), sum = 0;
+  double *lat = malloc(n * sizeof *lat), *rlat = malloc(n * sizeof *rlat), sum = 0, wall = 0;
   unsigned char buf[MU_PAGE];
-  if (!off || !lat)
+  if (!off || !lat || !rlat)
     return 1;
-  double t0 = mu_now();
   for (size_t i = 0; i < n; i++) {
+    if (ref_url) {
+      double a = mu_now();
+      if (mu_ref_get(&r, off[(i + n / 2) % n]) < 0) {
+        fprintf(stderr, "bench_map: reference GET of %s failed\n", ref_url);
+        return 1;
+      }
+      rlat[i] = (mu_now() - a) * 1e6;
+    }
     double a = mu_now();
     memcpy(buf, p + off[i], MU_PAGE);
     lat[i] = (mu_now() - a) * 1e6;
     sum += lat[i];
+    wall += lat[i] / 1e6;
     fold += mu_read_term(buf, MU_PAGE, off[i]);
   }
-  double wall = mu_now() - t0;
   munmap_s3((void *)p);
   double p50 = mu_pct(lat, n, 50), p90 = mu_pct(lat, n, 90), p99 = mu_pct(lat, n, 99);
   printf("reads=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f wall=%.6f size=%zu"
          " fold=%016" PRIx64,
          n, p50, p90, p99, n ? sum / (double)n : 0, wall, size, fold);
+  if (ref_url) {
+    printf(" ref_p50_us=%.1f", mu_pct(rlat, n, 50));
+    mu_ref_close(&r);
+  }
   stats_line();
   free(off);
   free(lat);
+  free(rlat);
   return 0;
 }
 
@@ -152,74 +174,29 @@ static int cmd_first(const char *url) {
   return 0;
 }
 
-struct body {
-  unsigned char buf[MU_PAGE];
-  size_t len;
-};
-
-static size_t on_body(char *data, size_t sz, size_t nm, void *ud) {
-  struct body *b = ud;
-  size_t n = sz * nm, room = sizeof b->buf - b->len;
-  memcpy(b->buf + b->len, data, n < room ? n : room);
-  b->len += n < room ? n : room;
-  return n;
-}
-
-static int get_range(CURL *c, struct body *b, uint64_t off) {
-  char range[64];
-  snprintf(range, sizeof range, "%" PRIu64 "-%" PRIu64, off, off + MU_PAGE - 1);
-  b->len = 0;
-  curl_easy_setopt(c, CURLOPT_RANGE, range);
-  long code = 0;
-  if (curl_easy_perform(c) != CURLE_OK)
-    return -1;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  return code == 206 && b->len == MU_PAGE ? 0 : -1;
-}
-
 static int cmd_rangeget(const char *url, size_t n, uint64_t seed) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-  CURL *c = curl_easy_init();
-  struct body b;
-  curl_off_t size = -1;
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-  curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
-  if (get_range(c, &b, 0) < 0) { /* warm-up: connects, and tells the size */
-    fprintf(stderr, "bench_map: rangeget %s failed\n", url);
+  struct mu_ref r;
+  if (mu_ref_open(&r, url) != 0)
     return 1;
-  }
-  /* Content-Range: bytes 0-4095/SIZE */
-  struct curl_header *h;
-  if (curl_easy_header(c, "Content-Range", 0, CURLH_HEADER, -1, &h) == CURLHE_OK) {
-    const char *slash = strrchr(h->value, '/');
-    if (slash)
-      size = (curl_off_t)strtoll(slash + 1, NULL, 10);
-  }
-  if (size < (curl_off_t)MU_PAGE) {
-    fprintf(stderr, "bench_map: rangeget %s: no usable Content-Range\n", url);
-    return 1;
-  }
-  uint64_t *off = mu_offsets((uint64_t)size, n, seed), fold = 0;
+  uint64_t *off = mu_offsets(r.size, n, seed), fold = 0;
   double *lat = malloc(n * sizeof *lat), sum = 0;
   if (!off || !lat)
     return 1;
   for (size_t i = 0; i < n; i++) {
     double a = mu_now();
-    if (get_range(c, &b, off[i]) < 0) {
+    if (mu_ref_get(&r, off[i]) < 0) {
       fprintf(stderr, "bench_map: rangeget %s at %" PRIu64 " failed\n", url, off[i]);
       return 1;
     }
     lat[i] = (mu_now() - a) * 1e6;
     sum += lat[i];
-    fold += mu_read_term(b.buf, MU_PAGE, off[i]);
+    fold += mu_read_term(r.buf, MU_PAGE, off[i]);
   }
   double p50 = mu_pct(lat, n, 50), p90 = mu_pct(lat, n, 90), p99 = mu_pct(lat, n, 99);
-  printf("reads=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f size=%" PRId64
+  printf("reads=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f size=%" PRIu64
          " fold=%016" PRIx64 "\n",
-         n, p50, p90, p99, n ? sum / (double)n : 0, (int64_t)size, fold);
-  curl_easy_cleanup(c);
+         n, p50, p90, p99, n ? sum / (double)n : 0, r.size, fold);
+  mu_ref_close(&r);
   free(off);
   free(lat);
   return 0;
@@ -229,8 +206,9 @@ int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "";
   if (!strcmp(cmd, "touch") && argc == 3)
     return cmd_touch(argv[2]);
-  if (!strcmp(cmd, "random") && argc == 5)
-    return cmd_random(argv[2], strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10));
+  if (!strcmp(cmd, "random") && (argc == 5 || argc == 6))
+    return cmd_random(argv[2], strtoul(argv[3], NULL, 10), strtoull(argv[4], NULL, 10),
+                      argc == 6 ? argv[5] : NULL);
   if (!strcmp(cmd, "threads") && argc == 4) {
     long t = strtol(argv[3], NULL, 10);
     if (t < 1 || t > 64)

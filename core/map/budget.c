@@ -126,17 +126,22 @@ void mu_budget_forget(struct mu_budget *b, const struct mu_map *m) {
   pthread_mutex_unlock(&b->lock);
 }
 
+/* The most one eviction run drops: one madvise holds the registry lock and
+ * the mapping's (128 MiB took about 10 ms; the fault readers wait). */
+#define EVICT_RUN_MAX ((size_t)2 << 20)
+
 /* Pop the oldest candidate and those right behind it that continue it
- * (same mapping, the next blocks), while they are fewer than `need` bytes:
- * a sequential reader's blocks leave in one madvise, not one per block.
- * The number of blocks from out->block, 0 if the queue is empty. */
+ * (same mapping, the next blocks), while they are fewer than `need` bytes
+ * and EVICT_RUN_MAX: a sequential reader's blocks leave in one madvise per
+ * run, not one per block. The number of blocks from out->block, 0 if the
+ * queue is empty. */
 static size_t pop_run(struct mu_budget *b, struct mu_budget_cand *out, size_t need) {
   pthread_mutex_lock(&b->lock);
   size_t n = 0;
   while (b->n > 0) {
     const struct mu_budget_cand *c = &b->ring[b->head];
     if (n > 0 && (c->m != out->m || c->addr != out->addr || c->block != out->block + n ||
-                  n * out->bytes >= need))
+                  n * out->bytes >= need || (n + 1) * out->bytes > EVICT_RUN_MAX))
       break;
     if (n == 0)
       *out = *c;
@@ -163,7 +168,7 @@ void mu_budget_evict(struct mu_budget *b) {
   if (max == 0 || mu_budget_used(b) <= high)
     return;
   pthread_mutex_lock(&b->evicting);
-  struct mu_budget_cand c;
+  struct mu_budget_cand c = {0};
   size_t used, n;
   while ((used = mu_budget_used(b)) > low && (n = pop_run(b, &c, used - low)) > 0) {
     mu_reader_lock();

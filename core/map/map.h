@@ -10,9 +10,11 @@
  * When a block cannot be fetched, the thread touching it gets SIGBUS, as with
  * a local file's mapping on an I/O error; never zeros, never an abort().
  *
- * Threads: one fault-reading thread and a small pool of fetch workers per
+ * Threads: a few fault-reading threads and a pool of fetch workers per
  * process, started by the first mu_map_open. Every function here is
- * thread-safe. The source's fetch runs on the workers, many at once.
+ * thread-safe. The source's fetch runs on the workers (readahead), on a
+ * fault reader (a demand fault's block) or on a thread in mu_map_read,
+ * many at once.
  */
 #ifndef MU_MAP_H
 #define MU_MAP_H
@@ -28,7 +30,7 @@ struct mu_map_source {
      data is only valid during the call). The mapping installs whole blocks
      straight from data: a thread touching them goes on at once. After a
      retry the source may hand over bytes again from a smaller at (the same
-     bytes): they are skipped. Blocking; called on worker threads, many at
+     bytes): they are skipped. Blocking; called on those threads, many at
      once. Returns 0 once every byte was handed over, or an MMAPURL_E_*
      code (already retried by the source): the blocks not installed by
      then fail. off+len never exceeds size. */

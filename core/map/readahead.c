@@ -52,25 +52,37 @@ static int seen_absent(const struct mu_map *m, size_t b) {
   return (m->state[b] & MU_BLK_SEEN) && (m->state[b] & MU_BLK_STATE) == MU_BLK_ABSENT;
 }
 
+/* Whether [b, end) begins with a run of absent blocks installed before
+ * that is at least a first window long (or reaches end): another reader's
+ * part, read already. A few such blocks alone (an index, a footer read
+ * first) are not one. */
+static int seen_run(const struct mu_map *m, size_t b, size_t end) {
+  size_t stop = end - b < ra_initial(m) ? end : b + ra_initial(m);
+  for (size_t i = b; i < stop; i++)
+    if (!seen_absent(m, i))
+      return 0;
+  return 1;
+}
+
 /* The end of a window [from, end) of a stream whose last window was
  * *fresh (began on blocks never installed before). Threads on disjoint
  * parts of a mapping: a reader's window must not run on into the next
  * reader's part, already read and evicted (fetched twice, for nobody). So
- * a fresh window stops at the first absent block installed before, and
- * after a fresh window none starts on one. A window that starts on such
- * blocks after one that did too (a second pass over the object) runs on.
- * Sets *fresh for the window returned. */
+ * a fresh window stops where such a part begins (seen_run), and after a
+ * fresh window none starts on one. A window that starts on such blocks
+ * after one that did too, or after its reader missed one (a second pass
+ * over the object), runs on. Sets *fresh for the window returned. */
 static size_t clip(const struct mu_map *m, size_t from, size_t end, int *fresh) {
   if (from >= end)
     return end;
   if (!(m->state[from] & MU_BLK_SEEN)) {
     *fresh = 1;
     for (size_t b = from; b < end; b++)
-      if (seen_absent(m, b))
+      if (seen_absent(m, b) && seen_run(m, b, end))
         return b;
     return end;
   }
-  if (*fresh && seen_absent(m, from))
+  if (*fresh && seen_run(m, from, end))
     return from;
   *fresh = 0;
   return end;
@@ -158,6 +170,8 @@ static void other_stream(struct mu_map *m, size_t b) {
     return;
   }
   s->last = b;
+  if (m->state[b] & MU_BLK_SEEN)
+    s->fresh = 0; /* its reader reads again what it read before */
   stream_plan(m, s, b + 1);
 }
 
@@ -169,6 +183,8 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
     return;
   int sequential = m->ra_last != MU_NONE && b == m->ra_last + 1;
   m->ra_last = b;
+  if (m->state[b] & MU_BLK_SEEN)
+    m->ra_fresh = 0; /* the reader reads again what it read before */
   if (!sequential && m->ra_mode != MU_MAP_SEQUENTIAL) {
     m->ra_win = 0; /* a jump: back to fetching single blocks */
     m->ra_fresh = 0;
@@ -204,6 +220,7 @@ void mu_ra_on_marker(struct mu_map *m, size_t b) {
  * (nothing will plan from it); blocks already queued still land. */
 void mu_ra_set_mode(struct mu_map *m, int mode) {
   m->ra_mode = mode;
+  m->ra_fresh = 0;
   if (mode != MU_MAP_RANDOM)
     return;
   m->ra_win = 0;

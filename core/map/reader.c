@@ -42,6 +42,7 @@ static struct {
   struct mu_map **maps; /* sorted by addr, non-overlapping */
   size_t n, cap;
   pthread_t threads[MU_READERS];
+  int epfd[MU_READERS]; /* each reader's epoll set, made by mu_reader_start */
   int nthreads;
   int running;
   int efd;
@@ -115,18 +116,25 @@ static int drain(int fd) {
   return rc;
 }
 
-static void *reader_main(void *arg) {
-  int efd = (int)(intptr_t)arg;
+/* An epoll set of the userfaultfd (one reader woken per event) and the
+ * eventfd efd (every reader woken): the fd, or -1 with errno set. */
+static int epoll_set(int efd) {
   int ep = epoll_create1(EPOLL_CLOEXEC);
   struct epoll_event in = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = mu_uffd_fd()};
   struct epoll_event stop = {.events = EPOLLIN, .data.fd = efd};
-  if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, mu_uffd_fd(), &in) != 0 ||
-      epoll_ctl(ep, EPOLL_CTL_ADD, efd, &stop) != 0) {
-    MU_ERROR("userfaultfd reader: epoll: %s", strerror(errno));
-    if (ep >= 0)
-      close(ep);
-    return NULL;
+  if (ep >= 0 && (epoll_ctl(ep, EPOLL_CTL_ADD, mu_uffd_fd(), &in) != 0 ||
+                  epoll_ctl(ep, EPOLL_CTL_ADD, efd, &stop) != 0)) {
+    int e = errno;
+    close(ep);
+    errno = e;
+    return -1;
   }
+  return ep;
+}
+
+/* arg: the index of this reader's epoll set. */
+static void *reader_main(void *arg) {
+  int ep = rd.epfd[(intptr_t)arg], efd = rd.efd;
   for (;;) {
     struct epoll_event ev[2];
     int n = epoll_wait(ep, ev, 2, -1);
@@ -148,7 +156,6 @@ static void *reader_main(void *arg) {
       break;
     }
   }
-  close(ep);
   mu_pool_scratch_free(); /* the fetches it ran */
   return NULL;
 }
@@ -162,15 +169,22 @@ int mu_reader_start(void) {
   atomic_store(&rd.inline_slots, MU_READERS - 1);
   rd.nthreads = 0;
   rd.running = 1;
-  for (int i = 0; i < MU_READERS; i++) {
-    if (pthread_create(&rd.threads[i], NULL, reader_main, (void *)(intptr_t)rd.efd) != 0)
-      break;
-    rd.nthreads++;
+  const char *failed = NULL;
+  for (int i = 0; i < MU_READERS && !failed; i++) {
+    if ((rd.epfd[i] = epoll_set(rd.efd)) < 0)
+      failed = "epoll";
+    else if ((errno = pthread_create(&rd.threads[i], NULL, reader_main, (void *)(intptr_t)i)))
+      failed = "pthread_create";
+    else
+      rd.nthreads++;
+    if (failed && rd.epfd[i] >= 0)
+      close(rd.epfd[i]);
   }
-  if (rd.nthreads == MU_READERS)
+  if (!failed)
     return 0;
+  int e = errno;
   mu_reader_stop();
-  return mu_fail(MMAPURL_E_INTERNAL, "userfaultfd reader: pthread_create failed");
+  return mu_fail(MMAPURL_E_INTERNAL, "userfaultfd readers: %s: %s", failed, strerror(e));
 }
 
 void mu_reader_stop(void) {
@@ -179,8 +193,10 @@ void mu_reader_stop(void) {
   uint64_t one = 1;
   if (write(rd.efd, &one, sizeof one) != (ssize_t)sizeof one)
     MU_ERROR("userfaultfd reader: eventfd write: %s", strerror(errno));
-  for (int i = 0; i < rd.nthreads; i++)
+  for (int i = 0; i < rd.nthreads; i++) {
     pthread_join(rd.threads[i], NULL);
+    close(rd.epfd[i]);
+  }
   rd.nthreads = 0;
   close(rd.efd);
   rd.efd = -1;
@@ -224,6 +240,8 @@ void mu_reader_forget_in_child(void) {
   if (rd.efd >= 0)
     close(rd.efd);
   rd.efd = -1;
+  for (int i = 0; i < rd.nthreads; i++)
+    close(rd.epfd[i]);
   rd.nthreads = 0;
   rd.running = 0;
 }

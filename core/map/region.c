@@ -281,8 +281,12 @@ static void fetch_put(void *ctx, const void *data, size_t n, size_t at) {
   struct mu_map *m = f->m;
   const char *p = data;
   size_t total = src_bytes(m, f->first, f->count);
-  if (f->install_rc || at + n <= f->pos || at > f->pos || f->pos + (n - (f->pos - at)) > total)
-    return; /* stopped; seen; or not in order, or too much: the fetch fails */
+  if (f->install_rc || at > f->pos || at >= total)
+    return; /* stopped, or not in order (the fetch fails), or past the range */
+  if (n > total - at)
+    n = total - at; /* past the range: not ours */
+  if (at + n <= f->pos)
+    return; /* seen already (a retry) */
   p += f->pos - at;
   n -= f->pos - at;
   while (n > 0 && !f->install_rc) {

@@ -127,7 +127,7 @@ struct mu_map {
   size_t parked_block; /* MU_NONE when `parked` is free */
 
   /* m's own budget (opts.cache_max; its own locks: its queue's after
-   * `lock`); its counters are atomics. Evicted from only by a worker
+   * `lock`); its counters are atomics. Evicted from only by a thread
    * running one of m's fetches (which keeps m alive). */
   struct mu_budget own;
 };

@@ -146,6 +146,44 @@ static void parts_small_cache(void) {
   tsrc_free(t);
 }
 
+/* Under SEQUENTIAL advice and a cache a quarter of the object, a second
+ * pass over blocks read and evicted still reads ahead; so does a pass
+ * after a few scattered blocks were read first (an index, a footer). */
+static void passes_small_cache(void) {
+  struct tsrc *t = tsrc_new(SIZE, 0);
+  struct mu_map_source src = tsrc_source(t);
+  struct mu_map_opts opts = {.block_size = BLOCK, .readahead_max = 4 << 20, .cache_max = SIZE / 4};
+  struct mu_map *m = tmap_open_src(t, &src, &opts);
+  CHECK_INT(mu_map_advise(m, 0, 0, MU_MAP_SEQUENTIAL), 0);
+  struct mu_map_stats s0, s1, s2;
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  mu_map_stats(m, &s0);
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  mu_map_stats(m, &s1);
+  printf("SEQUENTIAL, second pass, cache a quarter: %llu demand fetches of %llu\n",
+         (unsigned long long)(s1.demand_fetches - s0.demand_fetches),
+         (unsigned long long)(s1.fetches - s0.fetches));
+  CHECK(s1.demand_fetches - s0.demand_fetches <= 4);
+  mu_map_close(m);
+  tsrc_free(t);
+
+  t = tsrc_new(SIZE, 0);
+  src = tsrc_source(t);
+  m = tmap_open_src(t, &src, &opts);
+  for (uint64_t b = 7; b < NBLOCKS; b += 32) /* every 32nd block, then dropped */
+    CHECK_INT(tmap_verify(m, b * BLOCK, 4096), 0);
+  CHECK_INT(mu_map_advise(m, 0, SIZE, MU_MAP_DONTNEED), 0);
+  mu_map_stats(m, &s1);
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  mu_map_stats(m, &s2);
+  printf("pass after every 32nd block was read: %llu demand fetches of %llu\n",
+         (unsigned long long)(s2.demand_fetches - s1.demand_fetches),
+         (unsigned long long)(s2.fetches - s1.fetches));
+  CHECK(s2.demand_fetches - s1.demand_fetches <= 4);
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
 /* readahead_max below the block size: one fetch per block. */
 static void disabled(void) {
   struct tsrc *t = tsrc_new(2 << 20, 0);
@@ -162,6 +200,7 @@ int main(void) {
   jump();
   interleaved_streams();
   parts_small_cache();
+  passes_small_cache();
   disabled();
   mu_map_shutdown();
   return check_done();

@@ -31,16 +31,6 @@ static void *touch(void *arg) {
   return NULL;
 }
 
-static void on_alarm(int sig) {
-  (void)sig;
-  static const char msg[] = "test_map_landed: watchdog: a case hung\n";
-  ssize_t w = write(2, msg, sizeof msg - 1);
-  (void)w;
-  _exit(98);
-}
-
-/* Fail (exit 98) if the next `sec` seconds do not reach the next watchdog. */
-static void watchdog(unsigned sec) { alarm(sec); }
 
 /* Wait up to 5 s for *flag. */
 static int wait_flag(atomic_int *flag) {
@@ -205,7 +195,6 @@ static void close_during_copy(void) {
 }
 
 int main(void) {
-  signal(SIGALRM, on_alarm);
   tbus_install(); /* an unexpected SIGBUS exits 99: a failure */
   landed_early();
   close_after_landed();

@@ -111,17 +111,6 @@ static int rd(struct mu_map *m, uint64_t off, size_t len, size_t *bad) {
     CHECK_INT(bad_, 0);                                                         \
   } while (0)
 
-static void on_alarm(int sig) {
-  (void)sig;
-  static const char msg[] = "test_map_read: watchdog: a case hung\n";
-  ssize_t w = write(2, msg, sizeof msg - 1);
-  (void)w;
-  _exit(98);
-}
-
-/* Fail (exit 98) if the next `sec` seconds do not reach the next watchdog. */
-static void watchdog(unsigned sec) { alarm(sec); }
-
 /* Join th within sec seconds, else a failed check (a hang). */
 static int join_within(pthread_t th, int sec, void **ret) {
   struct timespec ts;
@@ -676,7 +665,6 @@ static void fork_while_reading(void) {
 }
 
 int main(void) {
-  signal(SIGALRM, on_alarm);
   tbus_install(); /* an unexpected SIGBUS exits 99: a failure */
 
   /* Failures with the targeted-signal fallback (a fresh child), then with

@@ -87,29 +87,47 @@ static void jump(void) {
   tsrc_free(t);
 }
 
+#define QUARTER ((uint64_t)SIZE / 4 / 4096 * 4096)
+
 /* Four sequential readers of disjoint quarters whose misses interleave
- * (threads reading their own parts): each is recognised as a stream of its
- * own and read ahead, where one detector would see only jumps. Pages are
- * touched in turn from one thread, so the interleaving is exact. */
+ * (threads reading their own parts), page by page, touched in turn from
+ * one thread so the interleaving is exact; then the tail past them. The
+ * number of bad bytes. */
+static size_t touch_quarters(const struct mu_map *m) {
+  size_t bad = 0;
+  for (uint64_t off = 0; off < QUARTER; off += 4096)
+    for (int q = 0; q < 4; q++)
+      bad += tmap_verify(m, q * QUARTER + off, 4096);
+  for (uint64_t off = 4 * QUARTER; off < SIZE; off += 4096)
+    bad += tmap_verify(m, off, SIZE - off < 4096 ? SIZE - off : 4096);
+  return bad;
+}
+
+/* The four readers are each recognised as a stream of their own and read
+ * ahead, where one detector would see only jumps. */
 static void interleaved_streams(void) {
   struct tsrc *t = tsrc_new(SIZE, 0);
   struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
-  const uint64_t quarter = SIZE / 4 / 4096 * 4096;
-  size_t bad = 0;
-  for (uint64_t off = 0; off < quarter; off += 4096)
-    for (int q = 0; q < 4; q++)
-      bad += tmap_verify(m, q * quarter + off, 4096);
-  CHECK_INT(bad, 0);
+  CHECK_INT(touch_quarters(m), 0);
   struct mu_map_stats s;
   mu_map_stats(m, &s);
   printf("4 interleaved streams: %llu fetches (%llu demand) for %u blocks, %llu read ahead\n",
          (unsigned long long)s.fetches, (unsigned long long)s.demand_fetches,
-         (unsigned)(4 * quarter / BLOCK), (unsigned long long)s.readahead_blocks);
-  CHECK(s.readahead_blocks > 4 * quarter / BLOCK / 2); /* most blocks came ahead */
-  CHECK(s.demand_fetches < 4 * quarter / BLOCK / 4);
-  CHECK(s.bytes_fetched <= SIZE); /* none twice (the last window may pass the range) */
+         (unsigned)NBLOCKS, (unsigned long long)s.readahead_blocks);
+  CHECK(s.readahead_blocks > 4 * QUARTER / BLOCK / 2); /* most blocks came ahead */
+  CHECK(s.demand_fetches < 4 * QUARTER / BLOCK / 4);
+  CHECK(s.bytes_fetched <= SIZE); /* none twice */
   mu_map_close(m);
   tsrc_free(t);
+}
+
+/* A mapping of a new source of SIZE bytes (*t) with readahead windows up
+ * to ra, under a cache a quarter of the object. */
+static struct mu_map *open_quarter_cache(struct tsrc **t, size_t ra) {
+  *t = tsrc_new(SIZE, 0);
+  struct mu_map_source src = tsrc_source(*t);
+  struct mu_map_opts opts = {.block_size = BLOCK, .readahead_max = ra, .cache_max = SIZE / 4};
+  return tmap_open_src(*t, &src, &opts);
 }
 
 /* The same four readers under a cache a quarter of the object: the early
@@ -118,18 +136,9 @@ static void interleaved_streams(void) {
  * again for nobody; and a second pass over the whole object (one reader)
  * still reads ahead over blocks seen before. */
 static void parts_small_cache(void) {
-  struct tsrc *t = tsrc_new(SIZE, 0);
-  struct mu_map_source src = tsrc_source(t);
-  struct mu_map_opts opts = {.block_size = BLOCK, .readahead_max = 256 << 10, .cache_max = SIZE / 4};
-  struct mu_map *m = tmap_open_src(t, &src, &opts);
-  const uint64_t quarter = SIZE / 4 / 4096 * 4096;
-  size_t bad = 0;
-  for (uint64_t off = 0; off < quarter; off += 4096)
-    for (int q = 0; q < 4; q++)
-      bad += tmap_verify(m, q * quarter + off, 4096);
-  for (uint64_t off = 4 * quarter; off < SIZE; off += 4096)
-    bad += tmap_verify(m, off, SIZE - off < 4096 ? SIZE - off : 4096);
-  CHECK_INT(bad, 0);
+  struct tsrc *t;
+  struct mu_map *m = open_quarter_cache(&t, 256 << 10);
+  CHECK_INT(touch_quarters(m), 0);
   struct mu_map_stats s1, s2;
   mu_map_stats(m, &s1);
   printf("4 parts, cache a quarter of the object: %llu bytes fetched for %u, %llu evictions\n",
@@ -146,40 +155,35 @@ static void parts_small_cache(void) {
   tsrc_free(t);
 }
 
+/* Scan the whole object: the demand fetches that took (printed as `what`). */
+static uint64_t demands_of_scan(struct mu_map *m, const char *what) {
+  struct mu_map_stats a, b;
+  mu_map_stats(m, &a);
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  mu_map_stats(m, &b);
+  printf("%s: %llu demand fetches of %llu\n", what,
+         (unsigned long long)(b.demand_fetches - a.demand_fetches),
+         (unsigned long long)(b.fetches - a.fetches));
+  return b.demand_fetches - a.demand_fetches;
+}
+
 /* Under SEQUENTIAL advice and a cache a quarter of the object, a second
  * pass over blocks read and evicted still reads ahead; so does a pass
  * after a few scattered blocks were read first (an index, a footer). */
 static void passes_small_cache(void) {
-  struct tsrc *t = tsrc_new(SIZE, 0);
-  struct mu_map_source src = tsrc_source(t);
-  struct mu_map_opts opts = {.block_size = BLOCK, .readahead_max = 4 << 20, .cache_max = SIZE / 4};
-  struct mu_map *m = tmap_open_src(t, &src, &opts);
+  struct tsrc *t;
+  struct mu_map *m = open_quarter_cache(&t, 4 << 20);
   CHECK_INT(mu_map_advise(m, 0, 0, MU_MAP_SEQUENTIAL), 0);
-  struct mu_map_stats s0, s1, s2;
   CHECK_INT(scan(m, 0, SIZE), 0);
-  mu_map_stats(m, &s0);
-  CHECK_INT(scan(m, 0, SIZE), 0);
-  mu_map_stats(m, &s1);
-  printf("SEQUENTIAL, second pass, cache a quarter: %llu demand fetches of %llu\n",
-         (unsigned long long)(s1.demand_fetches - s0.demand_fetches),
-         (unsigned long long)(s1.fetches - s0.fetches));
-  CHECK(s1.demand_fetches - s0.demand_fetches <= 4);
+  CHECK(demands_of_scan(m, "SEQUENTIAL, second pass, cache a quarter") <= 4);
   mu_map_close(m);
   tsrc_free(t);
 
-  t = tsrc_new(SIZE, 0);
-  src = tsrc_source(t);
-  m = tmap_open_src(t, &src, &opts);
+  m = open_quarter_cache(&t, 4 << 20);
   for (uint64_t b = 7; b < NBLOCKS; b += 32) /* every 32nd block, then dropped */
     CHECK_INT(tmap_verify(m, b * BLOCK, 4096), 0);
   CHECK_INT(mu_map_advise(m, 0, SIZE, MU_MAP_DONTNEED), 0);
-  mu_map_stats(m, &s1);
-  CHECK_INT(scan(m, 0, SIZE), 0);
-  mu_map_stats(m, &s2);
-  printf("pass after every 32nd block was read: %llu demand fetches of %llu\n",
-         (unsigned long long)(s2.demand_fetches - s1.demand_fetches),
-         (unsigned long long)(s2.fetches - s1.fetches));
-  CHECK(s2.demand_fetches - s1.demand_fetches <= 4);
+  CHECK(demands_of_scan(m, "pass after every 32nd block was read") <= 4);
   mu_map_close(m);
   tsrc_free(t);
 }

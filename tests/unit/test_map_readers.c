@@ -10,17 +10,8 @@
 #include "test_map_source.c"
 #include "util/error.h"
 
-static void on_alarm(int sig) {
-  (void)sig;
-  static const char msg[] = "test_map_readers: watchdog: a touch hung\n";
-  ssize_t w = write(2, msg, sizeof msg - 1);
-  (void)w;
-  _exit(98);
-}
-
 int main(void) {
-  signal(SIGALRM, on_alarm);
-  alarm(30);
+  watchdog(30);
   struct tsrc *t = tsrc_new(1 << 20, 0);
   struct mu_map_source src = tsrc_source(t);
   struct mu_map_opts opts = {.block_size = 16384, .readahead_max = 1 << 20};

@@ -71,7 +71,7 @@ static struct mu_map *reg_take(const void *addr) {
 }
 
 static int source_fetch(void *ctx, size_t len, uint64_t off,
-                        void (*put)(void *pctx, const void *data, size_t n, size_t at),
+                        int (*put)(void *pctx, const void *data, size_t n, size_t at),
                         void *pctx) {
   return mu_s3_read_to(ctx, len, off, put, pctx);
 }

@@ -47,6 +47,7 @@ struct xfer {
   struct mu_http_response *rs;
   uint64_t skipped;     /* body bytes discarded before range_off (ignored Range) */
   int done_early;       /* we stopped the transfer deliberately: all bytes in */
+  int stop;             /* on_body's code: it wants no more */
   int bad_range;        /* Content-Range does not match what we asked */
 };
 
@@ -253,10 +254,10 @@ static size_t body_partial(struct xfer *x, const char *data, size_t n) {
     return 0;
   }
   rs->received += n;
-  if (rq->on_body)
-    rq->on_body(rq->on_body_ctx, rs, data, n);
-  else
+  if (!rq->on_body)
     memcpy((char *)rq->dst + rs->received - n, data, n);
+  else if ((x->stop = rq->on_body(rq->on_body_ctx, rs, data, n)) != 0)
+    return 0;
   return n;
 }
 
@@ -276,10 +277,10 @@ static size_t body_ignored_range(struct xfer *x, const char *data, size_t n) {
   if (take > rq->range_len - rs->received)
     take = rq->range_len - rs->received;
   rs->received += take;
-  if (take && rq->on_body)
-    rq->on_body(rq->on_body_ctx, rs, data + used, take);
-  else if (take)
+  if (take && !rq->on_body)
     memcpy((char *)rq->dst + rs->received - take, data + used, take);
+  else if (take && (x->stop = rq->on_body(rq->on_body_ctx, rs, data + used, take)) != 0)
+    return 0;
   if (rs->received == rq->range_len) {
     x->done_early = 1;
     return 0;
@@ -324,6 +325,8 @@ static int handshake_dropped(long os_errno, const char *msg) {
 
 /* The transport outcome of a finished transfer, as an MMAPURL_E_* code. */
 static int map_curl(CURLcode cc, const struct xfer *x, long os_errno, const char *msg) {
+  if (cc == CURLE_WRITE_ERROR && x->stop)
+    return x->stop;
   if (cc == CURLE_OK || (cc == CURLE_WRITE_ERROR && x->done_early))
     return 0;
   if (cc == CURLE_WRITE_ERROR && x->bad_range)

@@ -46,8 +46,10 @@ struct mu_http_request {
   /* Optional, ranged requests: each piece of a 2xx body goes to on_body
    * on the transfer's thread, as it arrives, instead of into dst (unused
    * then): `data` is valid during the call only; rs is the response so far
-   * (its headers complete; rs->received counts the pieces, this one in). */
-  void (*on_body)(void *ctx, const struct mu_http_response *rs, const char *data, size_t n);
+   * (its headers complete; rs->received counts the pieces, this one in).
+   * It returns 0, or an MMAPURL_E_* code to stop the transfer with:
+   * mu_http_perform then returns that code and sets rs->stopped. */
+  int (*on_body)(void *ctx, const struct mu_http_response *rs, const char *data, size_t n);
   void *on_body_ctx;
 };
 
@@ -57,6 +59,7 @@ struct mu_http_response {
   int ignored_range;            /* 200 to a ranged request (we took our
                                    bytes and dropped the connection) */
   int too_large;                /* unranged body exceeded body_cap */
+  int stopped;                  /* on_body stopped the transfer */
   int has_range;                /* Content-Range "bytes first-last/total" */
   uint64_t range_first, range_last;
   int has_total;                /* total size known (Content-Range or 200's length) */

@@ -28,14 +28,17 @@ struct mu_map_source {
   /* Fetch [off, off+len): hand the bytes to put(pctx, data, n, at) on the
      fetching thread, in order, as they arrive (at: their offset from off;
      data is only valid during the call). The mapping installs whole blocks
-     straight from data: a thread touching them goes on at once. After a
+     straight from data: a thread touching them goes on at once. put
+     returns 0, or an MMAPURL_E_* code (never one a source retries) when
+     it wants no more (the mapping is closing): the source then stops the
+     transfer and returns that code. After a
      retry the source may hand over bytes again from a smaller at (the same
      bytes): they are skipped. Blocking; called on those threads, many at
      once. Returns 0 once every byte was handed over, or an MMAPURL_E_*
      code (already retried by the source): the blocks not installed by
      then fail. off+len never exceeds size. */
   int (*fetch)(void *ctx, size_t len, uint64_t off,
-               void (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx);
+               int (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx);
   /* Optional: called once when the mapping no longer uses ctx, which may be
      after mu_map_close has returned (a fetch still running then finishes in
      the background and its bytes are dropped). On a worker or the closer. */

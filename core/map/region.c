@@ -275,18 +275,20 @@ static void install_next(struct mu_fetch *f, size_t k, const char *data) {
  * go into the mapping straight from the source's buffer, one copy, and a
  * thread touching them goes on at once; a block split across calls, the
  * object's partial last block, and every block of a fetch that keeps its
- * bytes (`keep`: mu_map_read's) are gathered in f->carry first. */
-static void fetch_put(void *ctx, const void *data, size_t n, size_t at) {
+ * bytes (`keep`: mu_map_read's) are gathered in f->carry first. Returns
+ * f->install_rc: once installing stopped (m closing, a copy failed), the
+ * source stops its transfer instead of downloading the rest for nothing. */
+static int fetch_put(void *ctx, const void *data, size_t n, size_t at) {
   struct mu_fetch *f = ctx;
   struct mu_map *m = f->m;
   const char *p = data;
   size_t total = src_bytes(m, f->first, f->count);
   if (f->install_rc || at > f->pos || at >= total)
-    return; /* stopped, or not in order (the fetch fails), or past the range */
+    return f->install_rc; /* stopped; or not in order (the fetch fails); or past the range */
   if (n > total - at)
     n = total - at; /* past the range: not ours */
   if (at + n <= f->pos)
-    return; /* seen already (a retry) */
+    return 0; /* seen already (a retry) */
   p += f->pos - at;
   n -= f->pos - at;
   while (n > 0 && !f->install_rc) {
@@ -311,6 +313,7 @@ static void fetch_put(void *ctx, const void *data, size_t n, size_t at) {
       install_next(f, 1, f->carry);
     }
   }
+  return f->install_rc; /* the mapping closing, or a copy failed: no more */
 }
 
 /* The thread that ran fetch f (a worker, a fault reader or a thread in

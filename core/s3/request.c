@@ -119,8 +119,8 @@ static int http_failure(const struct mu_s3_get *g, const struct mu_http_response
 /* A transport failure after the last attempt. */
 static int transport_failure(const struct mu_s3_get *g, int rc, const struct mu_http_response *rs,
                              int attempts) {
-  if (rc == MMAPURL_E_NOMEM || rc == MMAPURL_E_PROTOCOL)
-    return rc;
+  if (rc == MMAPURL_E_NOMEM || rc == MMAPURL_E_PROTOCOL || rs->stopped)
+    return rc; /* stopped: the caller's own code, already explained */
   return mu_fail(rc, "GET %s: %s after %d attempt%s", g->t->what,
                  rs->curl_code ? rs->curl_error : "response body shorter than announced",
                  attempts, attempts == 1 ? "" : "s");

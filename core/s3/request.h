@@ -33,7 +33,7 @@ struct mu_s3_get {
   const char *if_unmodified_since; /* Last-Modified to require, or NULL */
   /* Optional, ranged: mu_http_request's on_body (dst unused), for every
    * attempt. */
-  void (*on_body)(void *ctx, const struct mu_http_response *rs, const char *data, size_t n);
+  int (*on_body)(void *ctx, const struct mu_http_response *rs, const char *data, size_t n);
   void *on_body_ctx;
 };
 

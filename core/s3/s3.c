@@ -255,14 +255,15 @@ static int check_read(const struct mu_s3_object *o, const struct mu_http_respons
  * A 2xx answer of another version is never handed over, whatever it holds. */
 struct delivery {
   const struct mu_s3_object *o;
-  void (*put)(void *ctx, const void *data, size_t n, size_t at);
+  int (*put)(void *ctx, const void *data, size_t n, size_t at);
   void *ctx;
 };
 
-static void on_piece(void *ctx, const struct mu_http_response *rs, const char *data, size_t n) {
+static int on_piece(void *ctx, const struct mu_http_response *rs, const char *data, size_t n) {
   const struct delivery *d = ctx;
   if (rs->status >= 200 && rs->status <= 299 && other_version(d->o, rs) == 0)
-    d->put(d->ctx, data, n, rs->received - n);
+    return d->put(d->ctx, data, n, rs->received - n);
+  return 0;
 }
 
 /* mu_s3_read into buf, or through d (buf unused). */
@@ -275,9 +276,8 @@ static int read_range(struct mu_s3_object *o, void *buf, size_t len, uint64_t of
                    (unsigned long long)off, (unsigned long long)o->size);
   if (off + len <= o->head_len) {
     if (d)
-      d->put(d->ctx, (char *)o->head + off, len, 0);
-    else
-      memcpy(buf, (char *)o->head + off, len);
+      return d->put(d->ctx, (char *)o->head + off, len, 0);
+    memcpy(buf, (char *)o->head + off, len);
     return 0;
   }
   char what[1024];
@@ -304,7 +304,7 @@ int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off) {
 }
 
 int mu_s3_read_to(struct mu_s3_object *o, size_t len, uint64_t off,
-                  void (*put)(void *ctx, const void *data, size_t n, size_t at), void *ctx) {
+                  int (*put)(void *ctx, const void *data, size_t n, size_t at), void *ctx) {
   struct delivery d = {.o = o, .put = put, .ctx = ctx};
   return read_range(o, NULL, len, off, &d);
 }

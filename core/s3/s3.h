@@ -41,10 +41,11 @@ int mu_s3_read(struct mu_s3_object *o, void *buf, size_t len, uint64_t off);
  * they arrive instead of storing them (at: their offset from off; data
  * valid during the call only), once the answer's headers say it is the
  * version that was opened. A retried attempt starts again from at = 0 with
- * the same bytes. The result still decides: a later failure returns an
- * error code, whatever was handed over. */
+ * the same bytes. put returns 0, or a code (not a retryable one) to stop
+ * the read with: it returns that code. Else the result still decides: a
+ * later failure returns an error code, whatever was handed over. */
 int mu_s3_read_to(struct mu_s3_object *o, size_t len, uint64_t off,
-                  void (*put)(void *ctx, const void *data, size_t n, size_t at), void *ctx);
+                  int (*put)(void *ctx, const void *data, size_t n, size_t at), void *ctx);
 void mu_s3_close(struct mu_s3_object *o);
 
 /* For tests: the endpoint URL prefix and path for bucket/key as the current

@@ -30,7 +30,7 @@ static struct mu_map_stats stats_of(const struct mu_map *m) {
 
 /* tsrc_fetch, but the fetch of SLOW_BLOCK takes 300 ms. */
 static int slow_fetch(void *ctx, size_t len, uint64_t off,
-                      void (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
+                      int (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
   if (off / BLOCK == SLOW_BLOCK)
     usleep(300000);
   return tsrc_fetch(ctx, len, off, put, pctx);
@@ -39,7 +39,7 @@ static int slow_fetch(void *ctx, size_t len, uint64_t off,
 /* Open a mapping of t with a cache maximum, or exit 77 (skip). */
 static struct mu_map *open_max(struct tsrc *t, size_t ra, size_t max,
                                int (*fetch)(void *, size_t, uint64_t,
-                                            void (*)(void *, const void *, size_t, size_t),
+                                            int (*)(void *, const void *, size_t, size_t),
                                             void *)) {
   struct mu_map_source src = tsrc_source(t);
   src.fetch = fetch;

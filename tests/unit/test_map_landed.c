@@ -5,7 +5,8 @@
  * yet still waits; closing the mapping then signals nobody who went on;
  * a source that starts again from below (a retry) installs every block
  * once, with the right bytes; a fetch that ends while the closer waits for
- * a copy in progress still gets its blocked thread a SIGBUS (not SIGSEGV).
+ * a copy in progress still gets its blocked thread a SIGBUS (not SIGSEGV);
+ * a fetch still running when its mapping closes is told to stop.
  */
 #include <pthread.h>
 
@@ -90,14 +91,17 @@ static void close_after_landed(void) {
   mu_map_close(m); /* the fetch is still held */
   usleep(50000);   /* a stray signal would arrive by now */
   atomic_store(&t->go, 1);
-  tsrc_free(t); /* the held fetch ends, its bytes dropped, the source released */
+  for (int i = 0; i < 1000 && !atomic_load(&t->released); i++)
+    usleep(10000); /* the held fetch ends, its bytes dropped, the source released */
+  CHECK_INT(atomic_load(&t->stopped), 1); /* told to stop, not to download the rest */
+  tsrc_free(t);
   printf("close with a fetch held halfway: no signal to the thread that went on\n");
 }
 
 /* A source that hands over half, then everything again from the start
  * (a retry of the whole request): put() sees bytes it already had. */
 static int twice_fetch(void *ctx, size_t len, uint64_t off,
-                       void (*put)(void *pctx, const void *data, size_t n, size_t at),
+                       int (*put)(void *pctx, const void *data, size_t n, size_t at),
                        void *pctx) {
   int rc = tsrc_fetch(ctx, len / 2, off, put, pctx); /* then "broke" */
   return rc ? rc : tsrc_fetch(ctx, len, off, put, pctx);
@@ -132,7 +136,7 @@ static atomic_int a_landing, b_started;
 /* Block 0: one big block, copied in through landed(). Block 2: the block a
  * thread waits on; its fetch ends only once the closer has started. */
 static int big_fetch(void *ctx, size_t len, uint64_t off,
-                     void (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
+                     int (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
   (void)ctx;
   if (off == 0) {
     char *buf = malloc(len);
@@ -140,9 +144,9 @@ static int big_fetch(void *ctx, size_t len, uint64_t off,
       return MMAPURL_E_NOMEM;
     memset(buf, 0x5a, len);
     atomic_store(&a_landing, 1);
-    put(pctx, buf, len, 0);
+    int stop = put(pctx, buf, len, 0);
     free(buf);
-    return 0;
+    return stop;
   }
   atomic_store(&b_started, 1);
   struct mu_map *m = atomic_load(&bigm);

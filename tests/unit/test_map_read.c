@@ -41,7 +41,7 @@ static atomic_int fail_left;     /* this many more times; < 0: always */
 static atomic_ulong fail_seen;   /* fetches that overlapped fail_b */
 
 static int inj_fetch(void *ctx, size_t len, uint64_t off,
-                     void (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
+                     int (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {
   long fb = atomic_load(&fail_b);
   if (fb >= 0 && off < (uint64_t)(fb + 1) * BLOCK && off + len > (uint64_t)fb * BLOCK) {
     atomic_fetch_add(&fail_seen, 1);

@@ -37,6 +37,7 @@ struct tsrc {
    * until `go` is set (a fetch held open halfway). */
   uint64_t hold_off1;
   atomic_int go, holding;
+  atomic_int stopped; /* put() asked a fetch to stop */
   int opened;                 /* a mapping was opened on it */
 };
 
@@ -48,7 +49,7 @@ static inline unsigned char tsrc_byte(uint64_t i) {
 #define TSRC_STEP (12u << 10)
 
 static inline int tsrc_fetch(void *ctx, size_t len, uint64_t off,
-                             void (*put)(void *pctx, const void *data, size_t n, size_t at),
+                             int (*put)(void *pctx, const void *data, size_t n, size_t at),
                              void *pctx) {
   struct tsrc *t = ctx;
   if (t->delay_us)
@@ -73,7 +74,12 @@ static inline int tsrc_fetch(void *ctx, size_t len, uint64_t off,
     size_t n = len - done < step ? len - done : step;
     for (size_t i = 0; i < n; i++)
       piece[i] = tsrc_byte(off + done + i);
-    put(pctx, piece, n, done);
+    int stop = put(pctx, piece, n, done);
+    if (stop) {
+      atomic_store(&t->stopped, 1);
+      free(piece);
+      return stop;
+    }
     done += n;
     if (t->hold_off1 == off + 1 && done < len) {
       atomic_store(&t->holding, 1);

@@ -14,9 +14,9 @@
 #include "test_map_source.c"
 
 #define BLOCK 16384
-#define SIZE (1u << 20)
-#define RA ((size_t)SIZE) /* 64 blocks: a WILLNEED of them, pieces of 4 */
-#define PIECES (SIZE / (4 * BLOCK))
+#define SIZE (4u << 20)
+#define RA ((size_t)SIZE) /* a WILLNEED of all of it: 16 pieces */
+#define PIECE (SIZE / 16) /* 16 blocks */
 
 struct toucher {
   const struct mu_map *m;
@@ -40,7 +40,7 @@ static int wait_flag(atomic_int *flag) {
   return atomic_load(flag);
 }
 
-/* The fetch of blocks 0..3 lands blocks 0 and 1, then holds. */
+/* The fetch of blocks 0..15 lands blocks 0 and 1, then holds. */
 static void landed_early(void) {
   watchdog(60);
   struct tsrc *t = tsrc_new(SIZE, 100000);
@@ -65,10 +65,10 @@ static void landed_early(void) {
   CHECK_INT(b.bad, 0);
   struct mu_map_stats s;
   mu_map_stats(m, &s);
-  printf("landed early: block 0 read while its 4-block fetch was held; %llu fetches\n",
+  printf("landed early: block 0 read while its 16-block fetch was held; %llu fetches\n",
          (unsigned long long)s.fetches);
-  CHECK_INT(s.fetches, PIECES);
-  CHECK_INT(atomic_load(&t->max_len), 4 * BLOCK);
+  CHECK_INT(s.fetches, SIZE / PIECE);
+  CHECK_INT(atomic_load(&t->max_len), PIECE);
   CHECK_INT(s.failures, 0);
   mu_map_close(m);
   tsrc_free(t);
@@ -81,12 +81,13 @@ static void close_after_landed(void) {
   watchdog(60);
   struct tsrc *t = tsrc_new(SIZE, 100000);
   t->step = 2 * BLOCK;
-  t->hold_off1 = 4 * BLOCK + 1;
+  t->hold_off1 = PIECE + 1;
   struct mu_map *m = tmap_open(t, BLOCK, RA);
   CHECK_INT(mu_map_advise(m, 0, SIZE, MU_MAP_WILLNEED), 0);
-  /* This thread waits on the fetch (still asleep), goes on once blocks 4
-   * and 5 land, and is the one a stray signal would hit. */
-  CHECK_INT(tmap_verify(m, 5 * BLOCK, 4096), 0);
+  /* This thread waits on the second piece's fetch (still asleep), goes on
+   * once its first two blocks land, and is the one a stray signal would
+   * hit. */
+  CHECK_INT(tmap_verify(m, PIECE + BLOCK, 4096), 0);
   CHECK(wait_flag(&t->holding));
   mu_map_close(m); /* the fetch is still held */
   usleep(50000);   /* a stray signal would arrive by now */

@@ -283,14 +283,15 @@ static int fetch_put(void *ctx, const void *data, size_t n, size_t at) {
   struct mu_map *m = f->m;
   const char *p = data;
   size_t total = src_bytes(m, f->first, f->count);
-  if (f->install_rc || at > f->pos || at >= total)
+  size_t pos = f->done * m->block + f->carry_len; /* bytes taken so far */
+  if (f->install_rc || at > pos || at >= total)
     return f->install_rc; /* stopped; or not in order (the fetch fails); or past the range */
   if (n > total - at)
     n = total - at; /* past the range: not ours */
-  if (at + n <= f->pos)
+  if (at + n <= pos)
     return 0; /* seen already (a retry) */
-  p += f->pos - at;
-  n -= f->pos - at;
+  p += pos - at;
+  n -= pos - at;
   while (n > 0 && !f->install_rc) {
     size_t in_blk = f->done + 1 < f->count ? m->block : total - f->done * m->block;
     if (f->carry_len == 0 && !f->keep && in_blk == m->block && n >= m->block) {
@@ -299,14 +300,14 @@ static int fetch_put(void *ctx, const void *data, size_t n, size_t at) {
         k = f->count - (last < m->block) - f->done; /* a partial last block: carried */
       if (k > 0) {
         install_next(f, k, p);
-        p += k * m->block, n -= k * m->block, f->pos += k * m->block;
+        p += k * m->block, n -= k * m->block;
         continue;
       }
     }
     size_t take = in_blk - f->carry_len < n ? in_blk - f->carry_len : n;
     memcpy(f->carry + f->carry_len, p, take);
     f->carry_len += take;
-    p += take, n -= take, f->pos += take;
+    p += take, n -= take;
     if (f->carry_len == in_blk) {
       memset(f->carry + in_blk, 0, m->block - in_blk); /* past the end: zeros */
       f->carry_len = 0;
@@ -322,7 +323,7 @@ static int fetch_put(void *ctx, const void *data, size_t n, size_t at) {
 static void fetch_finish(struct mu_fetch *f, int rc) {
   struct mu_map *m = f->m;
   pthread_mutex_lock(&m->lock);
-  if (rc == 0 && f->done < f->count)
+  if (rc == 0 && f->done < f->count && !m->closing)
     rc = f->install_rc ? f->install_rc
                        : mu_fail(MMAPURL_E_INTERNAL, "map: the source returned %zu of %zu blocks",
                                  f->done, f->count);

@@ -61,13 +61,12 @@ struct mu_fetch {
   /* Set by the thread running the fetch (read without the lock there):
    * one block's buffer for bytes split across the source's calls; how many
    * it holds; whether every block goes through it (kept for the caller);
-   * the bytes handed over so far; the blocks from `first` already
-   * installed or parked; the failure of such an install (the fetch fails
-   * with it, or stops as m closes). */
+   * the blocks from `first` already installed or parked (so the bytes
+   * taken so far are done * block + carry_len); the failure of such an
+   * install (the fetch fails with it, or stops as m closes). */
   char *carry;
   size_t carry_len;
   int keep;
-  size_t pos;
   size_t done;
   int install_rc;
   struct mu_waiter *waiters;

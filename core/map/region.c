@@ -40,10 +40,20 @@ static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
 
 static int st(const struct mu_map *m, size_t b) { return m->state[b] & MU_BLK_STATE; }
 
-/* Set block b's state; leaving the in-flight state clears WANTED; the
- * queue bits stay (they follow the queues, not the state). */
+/* Under lock: wake the threads in mu_region_read on a block of [from, to). */
+static void wake_readers(struct mu_map *m, size_t from, size_t to) {
+  for (struct mu_reading *r = m->readers; r; r = r->next)
+    if (r->block >= from && r->block < to)
+      pthread_cond_signal(&r->wake);
+}
+
+/* Set block b's state; leaving the in-flight state clears WANTED and wakes
+ * the readers waiting on b (the only way out of their wait but a close);
+ * the queue bits stay (they follow the queues, not the state). */
 static void set_st(struct mu_map *m, size_t b, int s) {
   int keep = MU_BLK_QPROC | MU_BLK_QOWN | MU_BLK_SEEN | (s == MU_BLK_INFLIGHT ? MU_BLK_WANTED : 0);
+  if ((m->state[b] & MU_BLK_STATE) == MU_BLK_INFLIGHT && s != MU_BLK_INFLIGHT)
+    wake_readers(m, b, b + 1);
   m->state[b] = (uint8_t)(s | (m->state[b] & keep));
 }
 
@@ -231,7 +241,6 @@ static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto, const
     if (b == m->ra_marker && !(m->state[b] & MU_BLK_WANTED) && park(m, b, data)) {
       f->done++;
       data += m->block;
-      pthread_cond_broadcast(&m->settled); /* mu_map_read copies parked bytes */
       continue;
     }
     while (j < upto && f->first + j != m->ra_marker)
@@ -241,8 +250,8 @@ static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto, const
     pthread_mutex_unlock(&m->lock);
     int rc = mu_uffd_copy(m->addr + b * m->block, data, span_bytes(m, b, count));
     pthread_mutex_lock(&m->lock);
-    m->installing--;
-    pthread_cond_broadcast(&m->settled);
+    if (--m->installing == 0 && m->closing)
+      pthread_cond_broadcast(&m->settled); /* the closer waits for this */
     if (rc != 0) {
       MU_ERROR("map: UFFDIO_COPY at block %zu: %s", b, strerror(-rc));
       return MMAPURL_E_INTERNAL;
@@ -339,7 +348,6 @@ static void fetch_finish(struct mu_fetch *f, int rc) {
   } else if (rc != 0 && f->done < f->count) { /* all handed over: nothing failed */
     fail_fetch(m, f, rc);
   }
-  pthread_cond_broadcast(&m->settled);
   int last = drop_fetch_locked(m, f);
   pthread_mutex_unlock(&m->lock);
   if (last)
@@ -525,7 +533,7 @@ static int range_resident(const char *p, size_t len) {
   size_t pg = page_size();
   uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1);
   size_t n = ((uintptr_t)p + len - a + pg - 1) / pg;
-  unsigned char vec[64];
+  unsigned char vec[256];
   while (n > 0) {
     size_t k = n < sizeof vec ? n : sizeof vec;
     if (mincore((void *)a, k * pg, vec) != 0)
@@ -539,20 +547,34 @@ static int range_resident(const char *p, size_t len) {
   return 1;
 }
 
-/* Under lock: copy what block b holds of [off, off+len) into dst. 1 if
- * copied; 0 if b is not installed (or its pages are gone: b is absent).
+/* Under lock: copy into dst what the installed blocks from b on hold of
+ * [off, end) (off is in b), as far as they run without a gap: one
+ * residency check and one copy for the run. The bytes copied; 0 if b is not
+ * installed (or its pages are gone: b is absent).
  * A page swapped out is not resident but not missing either (a touch swaps
  * it in, no userfault; a fetch could not replace it): MADV_WILLNEED reads
  * it into the swap cache, where mincore sees it. */
-static int copy_block(struct mu_map *m, size_t b, char *dst, uint64_t off, size_t len) {
+static size_t copy_installed(struct mu_map *m, size_t b, char *dst, uint64_t off, uint64_t end) {
+  uint64_t bend = (uint64_t)(b + 1) * m->block;
+  size_t len = (size_t)((bend < end ? bend : end) - off); /* b's part */
   if (st(m, b) == MU_BLK_PARKED) {
     memcpy(dst, m->parked + (off - (uint64_t)b * m->block), len);
     mu_region_unpark(m, 0);
     mu_ra_on_marker(m, b);
-    return 1;
+    return len;
   }
-  if (st(m, b) != MU_BLK_PRESENT)
+  size_t e = b;
+  while (e < m->nblocks && (uint64_t)e * m->block < end && st(m, e) == MU_BLK_PRESENT)
+    e++;
+  if (e == b)
     return 0;
+  uint64_t run_end = (uint64_t)e * m->block;
+  size_t run = (size_t)((run_end < end ? run_end : end) - off);
+  if (run > len && range_resident(m->addr + off, run)) {
+    memcpy(dst, m->addr + off, run);
+    return run;
+  }
+  /* b alone, the careful way (a page of the run is gone, or b is all) */
   if (!range_resident(m->addr + off, len)) {
     uintptr_t a = (uintptr_t)(m->addr + off) & ~(uintptr_t)(page_size() - 1);
     (void)mu_vm_madvise((void *)a, (uintptr_t)(m->addr + off) + len - a, MADV_WILLNEED);
@@ -563,7 +585,7 @@ static int copy_block(struct mu_map *m, size_t b, char *dst, uint64_t off, size_
     return 0;
   }
   memcpy(dst, m->addr + off, len);
-  return 1;
+  return len;
 }
 
 /* Fetches of one block a read may start, none failing, before it gives up:
@@ -580,7 +602,9 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
   uint64_t end = off + len;
   int rc = 0;
   unsigned fetches = 0;
+  size_t copied;
   struct mu_reading r = {.block = (size_t)(off / m->block)};
+  pthread_cond_init(&r.wake, NULL);
   pthread_mutex_lock(&m->lock);
   m->refs++;
   r.next = m->readers;
@@ -592,13 +616,13 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
     size_t n = (size_t)((bend < end ? bend : end) - off);
     if (m->closing) {
       rc = mu_fail(MMAPURL_E_INVALID_ARG, "map: read from a mapping being closed");
-    } else if (copy_block(m, b, out, off, n)) {
-      out += n, off += n;
-      r.block = b + 1, r.failures = 0, r.rc = 0;
+    } else if ((copied = copy_installed(m, b, out, off, end)) > 0) {
+      out += copied, off += copied;
+      r.block = (size_t)(off / m->block), r.failures = 0, r.rc = 0;
       fetches = 0;
     } else if (st(m, b) == MU_BLK_INFLIGHT) {
       mu_ra_on_inflight(m, b);
-      pthread_cond_wait(&m->settled, &m->lock);
+      pthread_cond_wait(&r.wake, &m->lock);
     } else if (st(m, b) == MU_BLK_FAILED || r.failures >= 2) {
       rc = r.rc ? r.rc : m->last_error ? m->last_error : MMAPURL_E_NETWORK;
       mu_fail(rc, "map: block %zu could not be fetched: %s", b, mmap_s3_errstr(rc));
@@ -640,6 +664,7 @@ int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off) {
   }
   int last = --m->refs == 0;
   pthread_mutex_unlock(&m->lock);
+  pthread_cond_destroy(&r.wake);
   if (last)
     region_free(m);
   return rc;
@@ -687,7 +712,7 @@ void mu_region_close(struct mu_map *m) {
   pthread_mutex_lock(&m->lock);
   mu_region_unpark(m, 0);
   m->closing = 1;
-  pthread_cond_broadcast(&m->settled);
+  wake_readers(m, 0, MU_NONE); /* each meets `closing` and fails */
   /* Page copies in progress end soon (memory only); until their blocks
    * are recorded, the threads they woke still look like waiters. */
   while (m->installing > 0)
@@ -913,8 +938,9 @@ void mu_region_after_fork_child(struct mu_map *m) {
     m->refs--;
   }
   m->fetches = NULL;
-  /* Nor do the parent's threads in mu_region_read: drop their references,
-   * and forget them as waiters of `settled` (a broadcast could wait for them). */
+  /* Nor do the parent's threads in mu_region_read: drop their references
+   * and forget them (their conditions live on the parent's stacks), and
+   * forget the parent's closer as a waiter of `settled`. */
   for (struct mu_reading *r = m->readers; r; r = r->next)
     m->refs--;
   m->readers = NULL;

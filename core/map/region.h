@@ -82,6 +82,8 @@ struct mu_reading {
   size_t block;
   unsigned failures;
   int rc;
+  pthread_cond_t wake; /* signalled when `block` leaves the in-flight state,
+                          and on close (its thread waits on it) */
   struct mu_reading *next;
 };
 
@@ -97,8 +99,8 @@ struct mu_map {
 
   /* Guarded by lock (the fault reader, the workers and the closer). */
   pthread_mutex_t lock;
-  pthread_cond_t settled; /* broadcast when a fetch is installed or failed,
-                             and on close (readers in mu_region_read wait) */
+  pthread_cond_t settled; /* broadcast when the last page copy of a closing
+                             mapping ends (the closer waits) */
   int last_error;      /* the MMAPURL_E_* code of the last failed fetch */
   struct mu_reading *readers; /* the threads in mu_region_read */
   uint8_t *state;      /* per block */
@@ -162,7 +164,7 @@ size_t mu_region_evict(struct mu_map *m, size_t b, size_t n, const struct mu_bud
 /* Under lock: install the parked block (if any) as a present block. If
  * that fails, tid (> 0: a thread blocked on it) gets SIGBUS. */
 void mu_region_unpark(struct mu_map *m, pid_t tid);
-/* mu_map_read's contract; takes m's lock, waits on `settled`. */
+/* mu_map_read's contract; takes m's lock, waits for blocks in flight. */
 int mu_region_read(struct mu_map *m, void *dst, size_t len, uint64_t off);
 /* mu_map_advise's contract, advice already validated; takes m's lock. */
 void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice);

@@ -126,6 +126,21 @@ void mu_budget_forget(struct mu_budget *b, const struct mu_map *m) {
   pthread_mutex_unlock(&b->lock);
 }
 
+int mu_budget_forget_range(struct mu_budget *b, const struct mu_map *m, size_t from, size_t to) {
+  pthread_mutex_lock(&b->lock);
+  int scan = b->n / 16 <= to - from;
+  size_t kept = 0;
+  for (size_t i = 0; scan && i < b->n; i++) {
+    struct mu_budget_cand c = b->ring[(b->head + i) % b->cap];
+    if (c.m != m || c.block < from || c.block >= to)
+      b->ring[(b->head + kept++) % b->cap] = c;
+  }
+  if (scan)
+    b->n = kept;
+  pthread_mutex_unlock(&b->lock);
+  return scan;
+}
+
 /* The most one eviction run drops: one madvise holds the registry lock and
  * the mapping's (128 MiB took about 10 ms; the fault readers wait). */
 #define EVICT_RUN_MAX ((size_t)2 << 20)

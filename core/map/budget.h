@@ -66,6 +66,12 @@ size_t mu_budget_room(const struct mu_budget *b, unsigned quarters);
 size_t mu_budget_note(struct mu_budget *b, struct mu_map *m, const size_t *blks, size_t n);
 /* m is closing: drop its candidates. Called with no lock held. */
 void mu_budget_forget(struct mu_budget *b, const struct mu_map *m);
+/* Under m's lock: m's blocks [from, to) were dropped (advice). Drop their
+ * candidates, unless the queue is over 16 times longer than the range
+ * (the scan would cost more than the drop: they are left, stale). 1 if
+ * dropped: the caller clears the blocks' queue bits, so that blocks
+ * installed again get candidates of their new age. */
+int mu_budget_forget_range(struct mu_budget *b, const struct mu_map *m, size_t from, size_t to);
 /* If above b's high watermark, evict b's oldest candidates down to the low
  * watermark; if another thread is evicting from b, wait for it (then it is
  * usually below: nothing to do). On a worker with no lock held (the mapping

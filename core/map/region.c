@@ -875,6 +875,20 @@ static int advice_blocks(const struct mu_map *m, uint64_t off, uint64_t len, siz
   return 1;
 }
 
+/* Under lock: blocks [from, to) were dropped by advice. Their eviction
+ * candidates are stale: left in a queue, one would evict the block as
+ * soon as it is installed again, read or not (a pass over an object after
+ * a DONTNEED fetched blocks ahead of the reader twice). Dropped from each
+ * queue that can afford the scan; the evictor re-checks the others. */
+static void forget_candidates(struct mu_map *m, size_t from, size_t to) {
+  struct mu_budget *budgets[2] = {mu_budget_proc(), &m->own};
+  const uint8_t bits[2] = {MU_BLK_QPROC, MU_BLK_QOWN};
+  for (int i = 0; i < 2; i++)
+    if (mu_budget_forget_range(budgets[i], m, from, to))
+      for (size_t b = from; b < to; b++)
+        m->state[b] &= (uint8_t)~bits[i];
+}
+
 void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice) {
   size_t from = 0, to = 0;
   int any = advice_blocks(m, off, len, &from, &to);
@@ -885,8 +899,10 @@ void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice) 
     if (any)
       mu_ra_willneed(m, from, to);
   } else if (advice == MU_MAP_DONTNEED) {
-    if (any)
-      drop_present(m, from, to); /* stale eviction candidates: evict re-checks */
+    if (any) {
+      drop_present(m, from, to);
+      forget_candidates(m, from, to);
+    }
   } else {
     mu_ra_set_mode(m, advice);
   }

@@ -159,13 +159,13 @@ int mu_map_advise(struct mu_map *m, uint64_t off, uint64_t len, enum mu_map_advi
 const char *mu_map_uffd_mode(void);
 
 /* The process-wide byte budget of all mappings (installed bytes, bytes held
- * back and bytes being fetched). The readahead window is kept to an eighth
- * of max (two can be in flight); above 3/4 of max the oldest installed blocks are evicted in a
+ * back and bytes being fetched). The readahead window is kept to a sixth
+ * of max (three fit below 5/8); above 3/4 of max the oldest installed blocks are evicted in a
  * batch down to 5/8 of max; evicted blocks are fetched again on their next
  * touch. The total can pass max only by the demand blocks of threads
  * faulting at once (one block each). 0 = unlimited (the default). A mapping
  * with opts.cache_max is kept under that as well, the same way, with its
- * own blocks only, and its window is an eighth of the smaller maximum. */
+ * own blocks only, and its window is a sixth of the smaller maximum. */
 void mu_map_set_cache_max(size_t max);
 /* Bytes accounted now, the peak, and blocks evicted, process-wide. */
 size_t mu_map_cache_bytes(void);

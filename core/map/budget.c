@@ -150,7 +150,7 @@ int mu_budget_forget_range(struct mu_budget *b, const struct mu_map *m, size_t f
  * candidates are rarely consecutive blocks: popped one run at a time, a
  * 1 GiB stream under a 64 MiB cache took 20k madvise calls (and TLB
  * shootdowns) of 3 blocks on average; sorted, a batch falls into long
- * runs (1.3k calls). */
+ * runs (1.9k calls). */
 #define EVICT_BATCH 256
 
 /* Pop the oldest candidates, up to `need` bytes and EVICT_BATCH of them,

@@ -117,9 +117,10 @@ static void plan(struct mu_map *m, size_t start, size_t win) {
  * process-wide and the mapping's own budget. Three windows (the one being
  * read, the next in flight, one planned early) then fit below the budget's
  * low watermark (5/8) with the blocks already read: those are older, so
- * the evictor takes them first and never a block not read yet. At a
- * quarter, 1 GiB under a 64 MiB cache fetched 0.2 % twice; at an eighth,
- * windows were so small that the stream ran at half speed. */
+ * the evictor takes them first, not blocks still to be read (1 GiB under
+ * 16M-256M caches fetched no byte twice). At a quarter, 1 GiB under a
+ * 64 MiB cache fetched 0.2 % twice; at an eighth, windows were so small
+ * that the stream ran at half speed. */
 static size_t full_window(const struct mu_map *m) {
   size_t max = mu_budget_limit(&m->own);
   size_t limit = m->ra_max, budget = max / 6 / m->block;

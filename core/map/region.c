@@ -256,14 +256,21 @@ static int install_upto(struct mu_map *m, struct mu_fetch *f, size_t upto, const
       MU_ERROR("map: UFFDIO_COPY at block %zu: %s", b, strerror(-rc));
       return MMAPURL_E_INTERNAL;
     }
+    /* The marker among these blocks: a reader waits on it (so it was not
+     * parked), or it became the marker while they were being copied. */
+    size_t marker = m->ra_marker;
+    int on_marker = marker >= b && marker < b + count;
+    int reader_there = on_marker && (m->state[marker] & MU_BLK_WANTED);
     /* Recorded even if m started closing meanwhile: the closer waits for
      * this before it accounts the present blocks and signals waiters. */
     mark_present(m, b, count);
     forget_waiters(f, b, b + count);
     f->done = j;
     data += count * m->block;
-    if (!m->closing && m->ra_marker >= b && m->ra_marker < b + count)
-      mu_ra_on_marker(m, m->ra_marker); /* the reader is already there */
+    if (!m->closing && reader_there)
+      mu_ra_on_marker(m, marker);
+    else if (!m->closing && on_marker)
+      mu_ra_on_landed(m, marker);
   }
   return 0;
 }

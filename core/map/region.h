@@ -41,6 +41,8 @@ enum {
 #define MU_NONE SIZE_MAX
 /* Sequential readers tracked besides the main one (readahead.c). */
 #define MU_RA_STREAMS 8
+/* Windows the main reader has planned ahead of it (readahead.c). */
+#define MU_RA_AHEAD 2
 
 /* A thread blocked on a block: signalled if the fetch fails without poison,
  * or if the mapping is closed under it. */
@@ -112,8 +114,12 @@ struct mu_map {
                           (the closer waits for none before unregistering) */
   struct mu_map_stats stats;
   /* Readahead (readahead.c): last demand miss, current window size, first
-   * block after the last planned window, the marker block. */
+   * block after the last planned window, the marker block; the first
+   * blocks of the windows planned ahead of the reader (nearest first) and
+   * how many. */
   size_t ra_last, ra_win, ra_next, ra_marker;
+  size_t ra_ahead[MU_RA_AHEAD];
+  unsigned ra_nahead;
   int ra_fresh;        /* as a stream's `fresh`, for the main window */
   /* Other sequential readers of the mapping (threads on other parts of
    * it), without markers: each its last miss, the end of its last window,
@@ -179,6 +185,9 @@ void mu_ra_on_miss(struct mu_map *m, size_t b);
 void mu_ra_on_inflight(struct mu_map *m, size_t b);
 /* The reader reached the marker block b: plan the next (doubled) window. */
 void mu_ra_on_marker(struct mu_map *m, size_t b);
+/* Block b was installed with no reader waiting on it: if it is the marker
+ * (made one while its bytes were being copied in), move the marker on. */
+void mu_ra_on_landed(struct mu_map *m, size_t b);
 /* Advice NORMAL, SEQUENTIAL or RANDOM: the mapping's readahead mode. */
 void mu_ra_set_mode(struct mu_map *m, int mode);
 /* Advice WILLNEED: queue the absent blocks of [from, to) as readahead,

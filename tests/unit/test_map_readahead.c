@@ -3,7 +3,8 @@
  * sequential scan makes (almost) no demand fetches, its windows grow past
  * one block and are split into pieces, no byte is fetched twice (also with
  * two readers on the same range); a jump fetches one block and restarts
- * the ramp; interleaved readers of their own parts each get readahead,
+ * the ramp; a marker plans a window while the reader still has two ahead;
+ * interleaved readers of their own parts each get readahead,
  * and under a small cache none fetches another's part again;
  * readahead_max below the block size disables it.
  */
@@ -82,7 +83,48 @@ static void jump(void) {
   CHECK_INT(tmap_verify(m, 401 * BLOCK, 1), 0); /* the next block: sequential */
   mu_map_stats(m, &after);
   CHECK(after.readahead_blocks > before.readahead_blocks);
-  CHECK(after.readahead_blocks <= before.readahead_blocks + 4); /* ramp restarts small */
+  /* the ramp restarts small: a first window (4 blocks) and the next (8) */
+  CHECK(after.readahead_blocks <= before.readahead_blocks + 4 + 8);
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+static struct mu_map_stats stats_of(const struct mu_map *m) {
+  struct mu_map_stats s;
+  mu_map_stats(m, &s);
+  return s;
+}
+
+static int wait_flag(atomic_int *flag) {
+  for (int i = 0; i < 5000 && !atomic_load(flag); i++)
+    usleep(1000);
+  return atomic_load(flag);
+}
+
+/* Two windows ahead: the second miss plans windows A = [2, 6) and B =
+ * [6, 14); B's first piece is held open. The marker (block 2) plans C =
+ * [14, 30) while the reader still has A and B ahead, and moves into B, at
+ * its first block still in flight: blocks 3-5 plan nothing, block 6 plans
+ * D = [30, 62). (With one window ahead, block 2 planned B alone.) */
+static void two_ahead(void) {
+  watchdog(60);
+  struct tsrc *t = tsrc_new(SIZE, 0);
+  t->hold_off1 = 6 * BLOCK + 1;
+  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
+  CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
+  CHECK(wait_flag(&t->holding));
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8);
+  CHECK_INT(tmap_verify(m, 2 * BLOCK, 1), 0);
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16);
+  atomic_store(&t->go, 1);
+  for (int i = 0; i < 5000 && tmap_resident_pages(m, 6 * BLOCK, 8 * BLOCK) < 8 * BLOCK / 4096; i++)
+    usleep(1000);
+  CHECK_INT(tmap_verify(m, 2 * BLOCK, 4 * BLOCK), 0);
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16);
+  CHECK_INT(tmap_verify(m, 6 * BLOCK, 1), 0);
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16 + 32);
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  CHECK(tsrc_max_page_fetches(t) <= 1);
   mu_map_close(m);
   tsrc_free(t);
 }
@@ -202,6 +244,7 @@ int main(void) {
   sequential();
   two_readers();
   jump();
+  two_ahead();
   interleaved_streams();
   parts_small_cache();
   passes_small_cache();

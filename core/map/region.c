@@ -534,30 +534,33 @@ struct mu_fetch *mu_region_fault(struct mu_map *m, uintptr_t addr, pid_t tid, in
 
 void mu_region_run(struct mu_fetch *f) { fetch_run(&f->job); }
 
-/* Whether all of [p, p+len) is in memory: a copy under the lock must never
- * take a missing-page fault (the reader would need the lock to serve it). */
-static int range_resident(const char *p, size_t len) {
+/* How many bytes of [p, p+len) are in memory from p on, up to the first
+ * missing page (len if all are): a copy under the lock must never take a
+ * missing-page fault (the reader would need the lock to serve it). */
+static size_t resident_prefix(const char *p, size_t len) {
   size_t pg = page_size();
-  uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1);
-  size_t n = ((uintptr_t)p + len - a + pg - 1) / pg;
+  uintptr_t start = (uintptr_t)p, a = start & ~(uintptr_t)(pg - 1);
+  size_t n = (start + len - a + pg - 1) / pg;
   unsigned char vec[256];
   while (n > 0) {
     size_t k = n < sizeof vec ? n : sizeof vec;
     if (mincore((void *)a, k * pg, vec) != 0)
-      return 0;
+      return a > start ? a - start : 0;
     for (size_t i = 0; i < k; i++)
       if (!(vec[i] & 1))
-        return 0;
+        return a + i * pg > start ? a + i * pg - start : 0;
     a += k * pg;
     n -= k;
   }
-  return 1;
+  return len;
 }
 
 /* Under lock: copy into dst what the installed blocks from b on hold of
  * [off, end) (off is in b), as far as they run without a gap: one
- * residency check and one copy for the run. The bytes copied; 0 if b is not
- * installed (or its pages are gone: b is absent).
+ * residency check and one copy for the run, or for its whole blocks before
+ * a missing page (the next call starts at that page's block: each page is
+ * checked once per read, not once per block before it). The bytes copied;
+ * 0 if b is not installed (or its pages are gone: b is absent).
  * A page swapped out is not resident but not missing either (a touch swaps
  * it in, no userfault; a fetch could not replace it): MADV_WILLNEED reads
  * it into the swap cache, where mincore sees it. */
@@ -577,16 +580,17 @@ static size_t copy_installed(struct mu_map *m, size_t b, char *dst, uint64_t off
     return 0;
   uint64_t run_end = (uint64_t)e * m->block;
   size_t run = (size_t)((run_end < end ? run_end : end) - off);
-  if (run > len && range_resident(m->addr + off, run)) {
-    memcpy(dst, m->addr + off, run);
-    return run;
+  size_t have = resident_prefix(m->addr + off, run);
+  if (have >= len) {
+    /* all of the run, or its blocks before the one with the gap */
+    size_t n = have >= run ? run : (size_t)((off + have) / m->block * m->block - off);
+    memcpy(dst, m->addr + off, n);
+    return n;
   }
-  /* b alone, the careful way (a page of the run is gone, or b is all) */
-  if (!range_resident(m->addr + off, len)) {
-    uintptr_t a = (uintptr_t)(m->addr + off) & ~(uintptr_t)(page_size() - 1);
-    (void)mu_vm_madvise((void *)a, (uintptr_t)(m->addr + off) + len - a, MADV_WILLNEED);
-  }
-  if (!range_resident(m->addr + off, len)) {
+  /* b itself has a page gone: the careful way */
+  uintptr_t a = (uintptr_t)(m->addr + off) & ~(uintptr_t)(page_size() - 1);
+  (void)mu_vm_madvise((void *)a, (uintptr_t)(m->addr + off) + len - a, MADV_WILLNEED);
+  if (resident_prefix(m->addr + off, len) < len) {
     set_st(m, b, MU_BLK_ABSENT); /* dropped behind our back: fetch again */
     unaccount(m, b);
     return 0;
@@ -894,6 +898,11 @@ static void forget_candidates(struct mu_map *m, size_t from, size_t to) {
     if (mu_budget_forget_range(budgets[i], m, from, to))
       for (size_t b = from; b < to; b++)
         m->state[b] &= (uint8_t)~bits[i];
+  /* A block the drop left in place (madvise failed) is still accounted:
+   * queued again, or it could never be evicted. */
+  for (size_t b = from; b < to; b++)
+    if (st(m, b) == MU_BLK_PRESENT)
+      note(m, b, 1);
 }
 
 void mu_region_advise(struct mu_map *m, uint64_t off, uint64_t len, int advice) {

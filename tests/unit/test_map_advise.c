@@ -42,12 +42,6 @@ static int wait_resident(const struct mu_map *m, uint64_t off, uint64_t len) {
   return 0;
 }
 
-static struct mu_map_stats stats_of(const struct mu_map *m) {
-  struct mu_map_stats s;
-  mu_map_stats(m, &s);
-  return s;
-}
-
 /* Sequential scan of the whole object under advice; its stats. */
 static struct mu_map_stats scan_with(enum mu_map_advice advice, unsigned long *calls) {
   struct tsrc *t = tsrc_new(SIZE, 0);

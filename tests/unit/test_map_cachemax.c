@@ -22,12 +22,6 @@ static size_t resident(const struct mu_map *m) {
   return tmap_resident_pages(m, 0, mu_map_size(m)) * 4096;
 }
 
-static struct mu_map_stats stats_of(const struct mu_map *m) {
-  struct mu_map_stats s;
-  mu_map_stats(m, &s);
-  return s;
-}
-
 /* tsrc_fetch, but the fetch of SLOW_BLOCK takes 300 ms. */
 static int slow_fetch(void *ctx, size_t len, uint64_t off,
                       int (*put)(void *pctx, const void *data, size_t n, size_t at), void *pctx) {

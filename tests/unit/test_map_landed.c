@@ -34,12 +34,6 @@ static void *touch(void *arg) {
 
 
 /* Wait up to 5 s for *flag. */
-static int wait_flag(atomic_int *flag) {
-  for (int i = 0; i < 5000 && !atomic_load(flag); i++)
-    usleep(1000);
-  return atomic_load(flag);
-}
-
 /* The fetch of blocks 0..15 lands blocks 0 and 1, then holds. */
 static void landed_early(void) {
   watchdog(60);

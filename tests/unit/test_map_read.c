@@ -72,12 +72,6 @@ static struct mu_map *open_opts(struct tsrc *t, size_t block, size_t ra, size_t 
   return tmap_open_src(t, &src, &opts);
 }
 
-static struct mu_map_stats stats_of(const struct mu_map *m) {
-  struct mu_map_stats s;
-  mu_map_stats(m, &s);
-  return s;
-}
-
 /* mu_map_read [off, off+len) into a guarded buffer; *bad = bytes differing
  * from the pattern plus guard bytes overwritten (only when rc is 0). */
 static int rd(struct mu_map *m, uint64_t off, size_t len, size_t *bad) {

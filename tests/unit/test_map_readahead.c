@@ -89,18 +89,6 @@ static void jump(void) {
   tsrc_free(t);
 }
 
-static struct mu_map_stats stats_of(const struct mu_map *m) {
-  struct mu_map_stats s;
-  mu_map_stats(m, &s);
-  return s;
-}
-
-static int wait_flag(atomic_int *flag) {
-  for (int i = 0; i < 5000 && !atomic_load(flag); i++)
-    usleep(1000);
-  return atomic_load(flag);
-}
-
 /* Two windows ahead: the second miss plans windows A = [2, 6) and B =
  * [6, 14); B's first piece is held open. The marker (block 2) plans C =
  * [14, 30) while the reader still has A and B ahead, and moves into B, at

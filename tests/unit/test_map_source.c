@@ -3,8 +3,9 @@
  * (#included by each, so it stays out of the library): fetch writes a
  * deterministic pattern, counts calls and bytes and how often each page was
  * fetched, and can sleep (latency) or fail (a switch). Also the helpers to
- * open a mapping or skip (exit 77) when userfaultfd is unavailable, and to
- * catch SIGBUS in the touching thread. Never used by the library itself.
+ * open a mapping or skip (exit 77) when userfaultfd is unavailable, to
+ * catch SIGBUS in the touching thread, to read a mapping's counters and to
+ * wait on a flag. Never used by the library itself.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -209,6 +210,20 @@ static inline double tnow(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* m's counters now. */
+static inline struct mu_map_stats stats_of(const struct mu_map *m) {
+  struct mu_map_stats s;
+  mu_map_stats(m, &s);
+  return s;
+}
+
+/* Wait (up to 5 s) for *flag to be set; its value. */
+static inline int wait_flag(atomic_int *flag) {
+  for (int i = 0; i < 5000 && !atomic_load(flag); i++)
+    usleep(1000);
+  return atomic_load(flag);
 }
 
 /* Resident pages of [off, off+len) of the mapping (mincore). */

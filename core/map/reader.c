@@ -29,6 +29,7 @@
 #include "map/workers.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/thread.h"
 
 #define READ_BATCH 64
 /* Fault-reading threads: up to MU_READERS - 1 fetch at once. */
@@ -173,7 +174,7 @@ int mu_reader_start(void) {
   for (int i = 0; i < MU_READERS && !failed; i++) {
     if ((rd.epfd[i] = epoll_set(rd.efd)) < 0)
       failed = "epoll";
-    else if ((errno = pthread_create(&rd.threads[i], NULL, reader_main, (void *)(intptr_t)i)))
+    else if ((errno = mu_thread_start(&rd.threads[i], reader_main, (void *)(intptr_t)i)))
       failed = "pthread_create";
     else
       rd.nthreads++;

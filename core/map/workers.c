@@ -14,6 +14,7 @@
 
 #include "util/error.h"
 #include "util/log.h"
+#include "util/thread.h"
 
 /* `lock` guards every field; workers sleep on `cv`. */
 static struct {
@@ -88,9 +89,10 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-/* Under the pool lock: start one more thread. 0, or pthread_create's error. */
+/* Under the pool lock: start one more thread (signals blocked). 0, or
+ * pthread_create's error. */
 static int spawn_locked(void) {
-  int rc = pthread_create(&pool.threads[pool.nthreads], NULL, worker_main, NULL);
+  int rc = mu_thread_start(&pool.threads[pool.nthreads], worker_main, NULL);
   if (rc == 0)
     pool.nthreads++;
   return rc;

@@ -442,6 +442,7 @@ int mu_http_perform(struct mu_http *h, const struct mu_http_request *rq,
            cc == CURLE_OK ? "ok" : rs->curl_error, rs->received);
   }
   int rc = map_curl(cc, &x, os_errno, rs->curl_error);
+  rs->stopped = cc == CURLE_WRITE_ERROR && x.stop;
   if (rc == 0 && rq->ranged && rs->status == 206 && rs->has_range &&
       rs->received != rs->range_last - rs->range_first + 1)
     rc = MMAPURL_E_NETWORK;   /* body shorter than its Content-Range */

@@ -1,9 +1,13 @@
 /* test_s3_read - open and ranged reads of every fixture object (0, 1, 4095,
  * 4096, 4097, 64K+-1, several MiB, special-character keys), byte-exact
  * against the local copies; one request per open; errors for missing keys
- * and buckets. Run against s3rver and through the signature verifier.
+ * and buckets; reads handed over as they arrive (mu_s3_read_to), whole and
+ * stopped by the receiver. Run against s3rver and through the signature
+ * verifier.
  * usage: test_s3_read MANIFEST */
+#include "s3/s3.h"
 #include "testlib.h"
+#include "util/error.h"
 
 /* Read the whole object in chunks of `chunk` bytes and compare. */
 static void read_all(mmapurl_object *h, const unsigned char *want, uint64_t size, size_t chunk) {
@@ -64,6 +68,62 @@ static void check_object(const struct tl_object *o) {
   free(want);
 }
 
+/* mu_s3_read_to's receiver: checks each piece against the local copy at
+ * its offset; with stop_after, stops the read once that many bytes came. */
+struct taker {
+  const unsigned char *want;
+  uint64_t off;
+  size_t got, bad, stop_after;
+};
+
+static int take(void *ctx, const void *data, size_t n, size_t at) {
+  struct taker *t = ctx;
+  t->bad += at != t->got || memcmp(data, t->want + t->off + at, n) != 0;
+  t->got = at + n;
+  if (t->stop_after && t->got >= t->stop_after)
+    return mu_fail(MMAPURL_E_INVALID_ARG, "stopped by the test's receiver");
+  return 0;
+}
+
+/* Reads handed over as they arrive (the mapping's path), of the largest
+ * object: every byte, in order; and a receiver that stops the read gets
+ * its own code and message back, after one request (no retry). */
+static void check_read_to(const struct tl_manifest *m) {
+  const struct tl_object *o = &m->o[0];
+  for (int i = 1; i < m->n; i++)
+    if (m->o[i].size > o->size)
+      o = &m->o[i];
+  if (o->size < (2u << 20))
+    return;
+  char url[1024];
+  tl_url(url, sizeof url, o->key);
+  unsigned char *want = tl_read_file(o->path, o->size);
+  struct mu_s3_object *obj = NULL;
+  int rc = mu_s3_open(url, 65536, &obj);
+  tl_explain(url, rc);
+  CHECK_INT(rc, 0);
+  if (!obj) {
+    free(want);
+    return;
+  }
+  size_t len = (size_t)o->size - 100;
+  struct taker all = {.want = want, .off = 100};
+  CHECK_INT(mu_s3_read_to(obj, len, 100, take, &all), 0);
+  CHECK_INT(all.got, len);
+  CHECK_INT(all.bad, 0);
+  struct mmapurl_stats before, after;
+  mmapurl_stats_get(&before);
+  struct taker part = {.want = want, .off = 100, .stop_after = 1};
+  CHECK_INT(mu_s3_read_to(obj, len, 100, take, &part), MMAPURL_E_INVALID_ARG);
+  mmapurl_stats_get(&after);
+  CHECK_INT(after.requests - before.requests, 1);
+  CHECK(part.got < len);
+  CHECK_INT(part.bad, 0);
+  CHECK(strstr(mmapurl_errdetail(), "stopped by the test's receiver") != NULL);
+  mu_s3_close(obj);
+  free(want);
+}
+
 static void check_errors(void) {
   mmapurl_object *h = (mmapurl_object *)1;
   /* missing key */
@@ -90,6 +150,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "object %s (%llu bytes)\n", m.o[i].key, (unsigned long long)m.o[i].size);
     check_object(&m.o[i]);
   }
+  check_read_to(&m);
   check_errors();
   return check_done();
 }

@@ -114,29 +114,28 @@ size_t mu_budget_note(struct mu_budget *b, struct mu_map *m, const size_t *blks,
   return i;
 }
 
-void mu_budget_forget(struct mu_budget *b, const struct mu_map *m) {
-  pthread_mutex_lock(&b->lock);
+/* Under b->lock: drop m's candidates for blocks in [from, to). */
+static void forget_locked(struct mu_budget *b, const struct mu_map *m, size_t from, size_t to) {
   size_t kept = 0;
   for (size_t i = 0; i < b->n; i++) {
     struct mu_budget_cand c = b->ring[(b->head + i) % b->cap];
-    if (c.m != m)
+    if (c.m != m || c.block < from || c.block >= to)
       b->ring[(b->head + kept++) % b->cap] = c;
   }
   b->n = kept;
+}
+
+void mu_budget_forget(struct mu_budget *b, const struct mu_map *m) {
+  pthread_mutex_lock(&b->lock);
+  forget_locked(b, m, 0, SIZE_MAX);
   pthread_mutex_unlock(&b->lock);
 }
 
 int mu_budget_forget_range(struct mu_budget *b, const struct mu_map *m, size_t from, size_t to) {
   pthread_mutex_lock(&b->lock);
   int scan = b->n / 16 <= to - from;
-  size_t kept = 0;
-  for (size_t i = 0; scan && i < b->n; i++) {
-    struct mu_budget_cand c = b->ring[(b->head + i) % b->cap];
-    if (c.m != m || c.block < from || c.block >= to)
-      b->ring[(b->head + kept++) % b->cap] = c;
-  }
   if (scan)
-    b->n = kept;
+    forget_locked(b, m, from, to);
   pthread_mutex_unlock(&b->lock);
   return scan;
 }

@@ -135,12 +135,13 @@ static size_t full_window(const struct mu_map *m) {
   return limit;
 }
 
-/* The next window: double up to the full one; SEQUENTIAL: the full one. */
-static size_t grow(const struct mu_map *m) {
+/* The window after one of `win` blocks (0: none yet): double up to the
+ * full one; SEQUENTIAL: the full one. */
+static size_t grow(const struct mu_map *m, size_t win) {
   size_t limit = full_window(m);
   if (m->ra_mode == MU_MAP_SEQUENTIAL)
     return limit;
-  size_t win = m->ra_win ? m->ra_win * 2 : ra_initial(m);
+  win = win ? win * 2 : ra_initial(m);
   return win < limit ? win : limit;
 }
 
@@ -183,7 +184,7 @@ static void advance(struct mu_map *m, size_t b) {
   for (unsigned i = 0; i < m->ra_nahead; i++)
     m->ra_ahead[i] = m->ra_ahead[i + entered];
   while (m->ra_nahead < depth(m)) {
-    size_t start = plan(m, m->ra_next, grow(m));
+    size_t start = plan(m, m->ra_next, grow(m, m->ra_win));
     if (start == MU_NONE)
       break;
     m->ra_ahead[m->ra_nahead++] = start;
@@ -211,10 +212,7 @@ static struct mu_ra_stream *stream_of(struct mu_map *m, size_t b) {
 /* Plan stream s's next window from block `from`: doubling as the main one
  * does (SEQUENTIAL: the full window), cut to the budgets' room. */
 static void stream_plan(struct mu_map *m, struct mu_ra_stream *s, size_t from) {
-  size_t limit = full_window(m), room = mu_budget_room(&m->own, 4) / m->block;
-  size_t win = m->ra_mode == MU_MAP_SEQUENTIAL ? limit
-               : s->win ? (s->win * 2 < limit ? s->win * 2 : limit)
-                        : (ra_initial(m) < limit ? ra_initial(m) : limit);
+  size_t win = grow(m, s->win), room = mu_budget_room(&m->own, 4) / m->block;
   if (win > room)
     win = room;
   size_t end = clip(m, from, win < m->nblocks - from ? from + win : m->nblocks, &s->fresh);

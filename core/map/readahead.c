@@ -9,7 +9,10 @@
  * on to the window after, so the reader still has the rest of one window
  * and a whole other one to read while the new one's requests wait on the
  * network. (With one window ahead, a 20 ms origin held the reader up at
- * every 64 MiB window.) A miss anywhere else resets the windows.
+ * every 64 MiB window.) A reader that had to wait on the marker (the
+ * origin's latency is more than the windows hide) gets one four times as
+ * large: the ramp to the full window takes half the round trips. A miss
+ * anywhere else resets the windows.
  * Other readers of the same mapping (threads on their own parts) would
  * reset it at every turn: a miss that continues one of them (right after
  * its last miss, or at the end of its last window) plans a window for that
@@ -23,6 +26,8 @@
  * Runs under the mapping's lock, on the fault reader or a worker; must never
  * do I/O or claim a block that is not absent (region.c enforces it).
  */
+#include <time.h>
+
 #include "map/budget.h"
 #include "map/region.h"
 
@@ -135,13 +140,25 @@ static size_t full_window(const struct mu_map *m) {
   return limit;
 }
 
-/* The window after one of `win` blocks (0: none yet): double up to the
- * full one; SEQUENTIAL: the full one. */
-static size_t grow(const struct mu_map *m, size_t win) {
+/* A wait on the marker this long means the origin's round trip is more
+ * than the windows ahead take to read: the next one grows four times. On
+ * loopback a marker lands within a few hundred microseconds; on a 20 ms
+ * origin the ramp from 256 KiB to 64 MiB took 8 round trips doubling. */
+#define RA_SLOW_NS 1000000
+
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The window after one of `win` blocks (0: none yet): double (`slow`:
+ * quadruple) up to the full one; SEQUENTIAL: the full one. */
+static size_t grow(const struct mu_map *m, size_t win, int slow) {
   size_t limit = full_window(m);
   if (m->ra_mode == MU_MAP_SEQUENTIAL)
     return limit;
-  win = win ? win * 2 : ra_initial(m);
+  win = win ? win * (slow ? 4 : 2) : ra_initial(m);
   return win < limit ? win : limit;
 }
 
@@ -173,10 +190,11 @@ static void pick_marker(struct mu_map *m, size_t from) {
 
 /* The main reader is at block b: forget the windows it has entered, plan
  * windows from ra_next until MU_RA_AHEAD are ahead of it (or no more can
- * be), and put the marker on the first block still in flight of the
- * nearest. If every window ahead has landed (the network is ahead of the
- * reader), that is in the window just planned. */
-static void advance(struct mu_map *m, size_t b) {
+ * be; the first of them grown by `slow`), and put the marker on the first
+ * block still in flight of the nearest. If every window ahead has landed
+ * (the network is ahead of the reader), that is in the window just
+ * planned. */
+static void advance(struct mu_map *m, size_t b, int slow) {
   unsigned entered = 0;
   while (entered < m->ra_nahead && m->ra_ahead[entered] <= b)
     entered++;
@@ -184,16 +202,18 @@ static void advance(struct mu_map *m, size_t b) {
   for (unsigned i = 0; i < m->ra_nahead; i++)
     m->ra_ahead[i] = m->ra_ahead[i + entered];
   while (m->ra_nahead < depth(m)) {
-    size_t start = plan(m, m->ra_next, grow(m, m->ra_win));
+    size_t start = plan(m, m->ra_next, grow(m, m->ra_win, slow));
     if (start == MU_NONE)
       break;
     m->ra_ahead[m->ra_nahead++] = start;
+    slow = 0;
   }
   pick_marker(m, b + 1);
 }
 
 void mu_ra_init(struct mu_map *m) {
   m->ra_nahead = 0;
+  m->ra_wait_ns = 0;
   m->ra_last = m->ra_marker = MU_NONE;
   for (size_t i = 0; i < MU_RA_STREAMS; i++)
     m->ra_streams[i].last = MU_NONE;
@@ -212,7 +232,7 @@ static struct mu_ra_stream *stream_of(struct mu_map *m, size_t b) {
 /* Plan stream s's next window from block `from`: doubling as the main one
  * does (SEQUENTIAL: the full window), cut to the budgets' room. */
 static void stream_plan(struct mu_map *m, struct mu_ra_stream *s, size_t from) {
-  size_t win = grow(m, s->win), room = mu_budget_room(&m->own, 4) / m->block;
+  size_t win = grow(m, s->win, 0), room = mu_budget_room(&m->own, 4) / m->block;
   if (win > room)
     win = room;
   size_t end = clip(m, from, win < m->nblocks - from ? from + win : m->nblocks, &s->fresh);
@@ -251,17 +271,21 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
     m->ra_fresh = 0;
     m->ra_marker = MU_NONE;
     m->ra_nahead = 0;
+    m->ra_wait_ns = 0;
     other_stream(m, b);
     return;
   }
   m->ra_nahead = 0; /* whatever was ahead, the reader is past it */
+  m->ra_wait_ns = 0;
   m->ra_next = b + 1;
-  advance(m, b);
+  advance(m, b, 0);
 }
 
 void mu_ra_on_inflight(struct mu_map *m, size_t b) {
   if (!enabled(m))
     return;
+  if (b == m->ra_marker && m->ra_wait_ns == 0)
+    m->ra_wait_ns = now_ns();
   for (size_t i = 0; i < MU_RA_STREAMS; i++) {
     struct mu_ra_stream *s = &m->ra_streams[i];
     if (s->last != MU_NONE && s->win > 0 && b > s->last && b < s->next &&
@@ -276,8 +300,10 @@ void mu_ra_on_inflight(struct mu_map *m, size_t b) {
 void mu_ra_on_marker(struct mu_map *m, size_t b) {
   if (!enabled(m) || b != m->ra_marker)
     return;
+  int slow = m->ra_wait_ns != 0 && now_ns() - m->ra_wait_ns >= RA_SLOW_NS;
+  m->ra_wait_ns = 0;
   m->ra_last = b;
-  advance(m, b);
+  advance(m, b, slow);
 }
 
 void mu_ra_on_landed(struct mu_map *m, size_t b) {

@@ -121,6 +121,8 @@ struct mu_map {
   size_t ra_ahead[MU_RA_AHEAD];
   unsigned ra_nahead;
   int ra_fresh;        /* as a stream's `fresh`, for the main window */
+  uint64_t ra_wait_ns; /* when a thread began to wait on the marker in
+                          flight (CLOCK_MONOTONIC); 0: none waits */
   /* Other sequential readers of the mapping (threads on other parts of
    * it), without markers: each its last miss, the end of its last window,
    * and that window's size. Slots with last == MU_NONE are free. */
@@ -180,10 +182,12 @@ void mu_ra_init(struct mu_map *m);
 /* A demand miss at block b (a fetch for b was
  * just queued): detect sequential access, plan the next window. */
 void mu_ra_on_miss(struct mu_map *m, size_t b);
-/* A thread waits on block b, in flight: if b is in another stream's last
- * window near its end, plan that stream's next window now. */
+/* A thread waits on block b, in flight: if b is the marker, note when the
+ * wait began; if b is in another stream's last window near its end, plan
+ * that stream's next window now. */
 void mu_ra_on_inflight(struct mu_map *m, size_t b);
-/* The reader reached the marker block b: plan the next (doubled) window. */
+/* The reader reached the marker block b: plan the next window (doubled;
+ * four times as large if the reader waited 1 ms or more on it). */
 void mu_ra_on_marker(struct mu_map *m, size_t b);
 /* Block b was installed with no reader waiting on it: if it is the marker
  * (made one while its bytes were being copied in), move the marker on. */

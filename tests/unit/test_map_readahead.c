@@ -3,7 +3,8 @@
  * sequential scan makes (almost) no demand fetches, its windows grow past
  * one block and are split into pieces, no byte is fetched twice (also with
  * two readers on the same range); a jump fetches one block and restarts
- * the ramp; a marker plans a window while the reader still has two ahead;
+ * the ramp; a marker plans a window while the reader still has two ahead,
+ * four times as large as the last if the reader had to wait on it;
  * interleaved readers of their own parts each get readahead,
  * and under a small cache none fetches another's part again;
  * readahead_max below the block size disables it.
@@ -102,6 +103,10 @@ static void two_ahead(void) {
   CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
   CHECK(wait_flag(&t->holding));
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8);
+  /* A landed (block 2 parked): the touch below does not wait on it, so
+   * the window grows twice, however loaded the machine. */
+  for (int i = 0; i < 5000 && tmap_resident_pages(m, 3 * BLOCK, 3 * BLOCK) < 3 * BLOCK / 4096; i++)
+    usleep(1000);
   CHECK_INT(tmap_verify(m, 2 * BLOCK, 1), 0);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16);
   atomic_store(&t->go, 1); /* B lands: block 6 parked (the marker), 7..13 installed */
@@ -113,6 +118,52 @@ static void two_ahead(void) {
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16);
   CHECK_INT(tmap_verify(m, 6 * BLOCK, 1), 0);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16 + 32);
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  CHECK(tsrc_max_page_fetches(t) <= 1);
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+struct touch {
+  const struct mu_map *m;
+  uint64_t off;
+  size_t bad;
+};
+
+static void *touch_one(void *arg) {
+  struct touch *tc = arg;
+  tc->bad = tmap_verify(tc->m, tc->off, 1);
+  return NULL;
+}
+
+/* A reader that waits on the marker (a slow origin) gets a window four
+ * times as large: as in two_ahead, but A's first piece is held open, the
+ * reader blocks on the marker (block 2) for 5 ms, and its landing plans
+ * C = [14, 46), 32 blocks, not 16. */
+static void slow_marker(void) {
+  watchdog(60);
+  struct tsrc *t = tsrc_new(SIZE, 0);
+  t->hold_off1 = 2 * BLOCK + 1;
+  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
+  CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
+  CHECK(wait_flag(&t->holding));
+  uint64_t faults = stats_of(m).faults;
+  struct touch tc = {.m = m, .off = 2 * BLOCK};
+  pthread_t th;
+  CHECK_INT(pthread_create(&th, NULL, touch_one, &tc), 0);
+  for (int i = 0; i < 5000 && stats_of(m).faults == faults; i++)
+    usleep(1000); /* the toucher's fault is served: it waits on block 2 */
+  CHECK(stats_of(m).faults > faults);
+  usleep(5000);
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8);
+  atomic_store(&t->go, 1);
+  CHECK_INT(pthread_join(th, NULL), 0);
+  CHECK_INT(tc.bad, 0);
+  /* The copy woke the toucher before the installer, back under the lock,
+   * planned C. */
+  for (int i = 0; i < 5000 && stats_of(m).readahead_blocks == 4 + 8; i++)
+    usleep(1000);
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 32);
   CHECK_INT(scan(m, 0, SIZE), 0);
   CHECK(tsrc_max_page_fetches(t) <= 1);
   mu_map_close(m);
@@ -235,6 +286,7 @@ int main(void) {
   two_readers();
   jump();
   two_ahead();
+  slow_marker();
   interleaved_streams();
   parts_small_cache();
   passes_small_cache();

@@ -105,7 +105,8 @@ static int map_object(const struct mu_config *cfg, struct mu_s3_object *obj,
   struct mu_map_opts mo;
   map_opts(cfg, o, &mo);
   struct mu_map_source src = {.size = obj->size, .fetch = source_fetch,
-                              .release = source_release, .ctx = obj};
+                              .release = source_release, .ctx = obj,
+                              .in_memory = obj->head_len};
   return mu_map_open(&src, &mo, out);
 }
 

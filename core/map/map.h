@@ -44,6 +44,10 @@ struct mu_map_source {
      the background and its bytes are dropped). On a worker or the closer. */
   void (*release)(void *ctx);
   void *ctx;
+  /* Optional: the bytes from offset 0 the source holds already (fetched
+     with the object's size); a fetch inside them makes no request, so it
+     says nothing about how fast the origin answers (readahead.c). */
+  uint64_t in_memory;
 };
 
 #define MU_MAP_DEFAULT_BLOCK ((size_t)16 << 10)

@@ -9,25 +9,23 @@
  * on to the window after, so the reader still has the rest of one window
  * and a whole other one to read while the new one's requests wait on the
  * network. (With one window ahead, a 20 ms origin held the reader up at
- * every 64 MiB window.) A reader that had to wait on the marker (the
- * origin's latency is more than the windows hide) gets one four times as
- * large: the ramp to the full window takes half the round trips. A miss
- * anywhere else resets the windows.
+ * every 64 MiB window.) On a slow origin, a reader that had to wait on the
+ * marker gets one four times as large: the ramp to the full window takes
+ * half the round trips. A miss anywhere else resets the windows.
  * Other readers of the same mapping (threads on their own parts) would
  * reset it at every turn: a miss that continues one of them (right after
  * its last miss, or at the end of its last window) plans a window for that
  * stream alone, doubling as the main one does, with no marker: the next is
  * planned when the stream's reader waits on a block of its window still in
  * flight with less than a window left ahead of it (a reader faster than the
- * network), else at its next miss, at the window's end.
+ * network), else at its next miss, at the window's end: both times the
+ * reader outran its window, so on a slow origin it grows four times.
  * Advice (mu_map_advise) changes the mode: SEQUENTIAL plans a full window on
  * every miss and marker (no ramp, no reset), RANDOM plans nothing; WILLNEED
  * queues a range through the same claim path as a window.
  * Runs under the mapping's lock, on the fault reader or a worker; must never
  * do I/O or claim a block that is not absent (region.c enforces it).
  */
-#include <time.h>
-
 #include "map/budget.h"
 #include "map/region.h"
 
@@ -140,17 +138,14 @@ static size_t full_window(const struct mu_map *m) {
   return limit;
 }
 
-/* A wait on the marker this long means the origin's round trip is more
- * than the windows ahead take to read: the next one grows four times. On
- * loopback a marker lands within a few hundred microseconds; on a 20 ms
- * origin the ramp from 256 KiB to 64 MiB took 8 round trips doubling. */
+/* A slow origin: its fastest first bytes since the mapping opened took
+ * this long (the fastest, so a fetch held up on a busy machine does not
+ * make a fast origin look slow). On loopback they take tens of
+ * microseconds; on a 20 ms origin the ramp from 256 KiB to 64 MiB took
+ * 8 round trips doubling, and the reader outran every window of it. */
 #define RA_SLOW_NS 1000000
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static int slow_origin(const struct mu_map *m) { return m->ttfb_min_ns >= RA_SLOW_NS; }
 
 /* The window after one of `win` blocks (0: none yet): double (`slow`:
  * quadruple) up to the full one; SEQUENTIAL: the full one. */
@@ -213,7 +208,7 @@ static void advance(struct mu_map *m, size_t b, int slow) {
 
 void mu_ra_init(struct mu_map *m) {
   m->ra_nahead = 0;
-  m->ra_wait_ns = 0;
+  m->ra_waited = 0;
   m->ra_last = m->ra_marker = MU_NONE;
   for (size_t i = 0; i < MU_RA_STREAMS; i++)
     m->ra_streams[i].last = MU_NONE;
@@ -229,10 +224,11 @@ static struct mu_ra_stream *stream_of(struct mu_map *m, size_t b) {
   return NULL;
 }
 
-/* Plan stream s's next window from block `from`: doubling as the main one
- * does (SEQUENTIAL: the full window), cut to the budgets' room. */
+/* Plan stream s's next window from block `from` (its reader outran the
+ * last one): doubling as the main one does, quadrupling on a slow origin
+ * (SEQUENTIAL: the full window), cut to the budgets' room. */
 static void stream_plan(struct mu_map *m, struct mu_ra_stream *s, size_t from) {
-  size_t win = grow(m, s->win, 0), room = mu_budget_room(&m->own, 4) / m->block;
+  size_t win = grow(m, s->win, slow_origin(m)), room = mu_budget_room(&m->own, 4) / m->block;
   if (win > room)
     win = room;
   size_t end = clip(m, from, win < m->nblocks - from ? from + win : m->nblocks, &s->fresh);
@@ -271,12 +267,12 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
     m->ra_fresh = 0;
     m->ra_marker = MU_NONE;
     m->ra_nahead = 0;
-    m->ra_wait_ns = 0;
+    m->ra_waited = 0;
     other_stream(m, b);
     return;
   }
   m->ra_nahead = 0; /* whatever was ahead, the reader is past it */
-  m->ra_wait_ns = 0;
+  m->ra_waited = 0;
   m->ra_next = b + 1;
   advance(m, b, 0);
 }
@@ -284,8 +280,8 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
 void mu_ra_on_inflight(struct mu_map *m, size_t b) {
   if (!enabled(m))
     return;
-  if (b == m->ra_marker && m->ra_wait_ns == 0)
-    m->ra_wait_ns = now_ns();
+  if (b == m->ra_marker)
+    m->ra_waited = 1;
   for (size_t i = 0; i < MU_RA_STREAMS; i++) {
     struct mu_ra_stream *s = &m->ra_streams[i];
     if (s->last != MU_NONE && s->win > 0 && b > s->last && b < s->next &&
@@ -300,8 +296,8 @@ void mu_ra_on_inflight(struct mu_map *m, size_t b) {
 void mu_ra_on_marker(struct mu_map *m, size_t b) {
   if (!enabled(m) || b != m->ra_marker)
     return;
-  int slow = m->ra_wait_ns != 0 && now_ns() - m->ra_wait_ns >= RA_SLOW_NS;
-  m->ra_wait_ns = 0;
+  int slow = m->ra_waited && slow_origin(m);
+  m->ra_waited = 0;
   m->ra_last = b;
   advance(m, b, slow);
 }

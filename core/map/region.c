@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "map/budget.h"
@@ -37,6 +38,12 @@
 #include "util/stats.h"
 
 static size_t page_size(void) { return (size_t)sysconf(_SC_PAGESIZE); }
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static int st(const struct mu_map *m, size_t b) { return m->state[b] & MU_BLK_STATE; }
 
@@ -282,6 +289,12 @@ static void install_next(struct mu_fetch *f, size_t k, const char *data) {
   struct mu_map *m = f->m;
   mu_budget_evict(&m->own);
   pthread_mutex_lock(&m->lock);
+  if (f->started_ns) { /* its first block: how fast the origin answers */
+    uint64_t took = mono_ns() - f->started_ns;
+    if (m->ttfb_min_ns == 0 || took < m->ttfb_min_ns)
+      m->ttfb_min_ns = took ? took : 1;
+    f->started_ns = 0;
+  }
   f->install_rc = install_upto(m, f, f->done + k, data);
   pthread_mutex_unlock(&m->lock);
 }
@@ -379,6 +392,7 @@ static int fetch_exec(struct mu_fetch *f, char *carry, int keep) {
   if (!closing && carry) {
     f->carry = carry;
     f->keep = keep;
+    f->started_ns = off + len <= m->src.in_memory ? 0 : mono_ns();
     rc = m->src.fetch(m->src.ctx, len, off, fetch_put, f);
   }
   int all = !closing && carry && rc == 0 && f->done == f->count;

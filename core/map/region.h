@@ -71,6 +71,8 @@ struct mu_fetch {
   int keep;
   size_t done;
   int install_rc;
+  uint64_t started_ns; /* CLOCK_MONOTONIC at the source call; 0 once its
+                          first block came (noted in m->ttfb_min_ns) */
   struct mu_waiter *waiters;
   size_t nwaiters, capwaiters;
   struct mu_fetch *next;
@@ -121,8 +123,9 @@ struct mu_map {
   size_t ra_ahead[MU_RA_AHEAD];
   unsigned ra_nahead;
   int ra_fresh;        /* as a stream's `fresh`, for the main window */
-  uint64_t ra_wait_ns; /* when a thread began to wait on the marker in
-                          flight (CLOCK_MONOTONIC); 0: none waits */
+  int ra_waited;       /* a thread waited on the marker while in flight */
+  uint64_t ttfb_min_ns; /* the fastest first bytes of any fetch since open
+                           (the origin's round trip at best); 0: none yet */
   /* Other sequential readers of the mapping (threads on other parts of
    * it), without markers: each its last miss, the end of its last window,
    * and that window's size. Slots with last == MU_NONE are free. */
@@ -182,12 +185,13 @@ void mu_ra_init(struct mu_map *m);
 /* A demand miss at block b (a fetch for b was
  * just queued): detect sequential access, plan the next window. */
 void mu_ra_on_miss(struct mu_map *m, size_t b);
-/* A thread waits on block b, in flight: if b is the marker, note when the
- * wait began; if b is in another stream's last window near its end, plan
- * that stream's next window now. */
+/* A thread waits on block b, in flight: if b is the marker, note it; if
+ * b is in another stream's last window near its end, plan that stream's
+ * next window now. */
 void mu_ra_on_inflight(struct mu_map *m, size_t b);
 /* The reader reached the marker block b: plan the next window (doubled;
- * four times as large if the reader waited 1 ms or more on it). */
+ * four times as large if the reader waited on it and the origin is slow:
+ * its fastest first bytes took 1 ms or more). */
 void mu_ra_on_marker(struct mu_map *m, size_t b);
 /* Block b was installed with no reader waiting on it: if it is the marker
  * (made one while its bytes were being copied in), move the marker on. */

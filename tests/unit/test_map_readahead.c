@@ -4,7 +4,8 @@
  * one block and are split into pieces, no byte is fetched twice (also with
  * two readers on the same range); a jump fetches one block and restarts
  * the ramp; a marker plans a window while the reader still has two ahead,
- * four times as large as the last if the reader had to wait on it;
+ * four times as large as the last if the reader had to wait on it and the
+ * origin is slow, as a stream's window is on a slow origin;
  * interleaved readers of their own parts each get readahead,
  * and under a small cache none fetches another's part again;
  * readahead_max below the block size disables it.
@@ -94,10 +95,12 @@ static void jump(void) {
  * [6, 14); B's first piece is held open. The marker (block 2) plans C =
  * [14, 30) while the reader still has A and B ahead, and moves into B, at
  * its first block still in flight: blocks 3-5 plan nothing, block 6 plans
- * D = [30, 62). (With one window ahead, block 2 planned B alone.) */
-static void two_ahead(void) {
+ * D = [30, 62). (With one window ahead, block 2 planned B alone.) The
+ * reader never waits on a marker, so windows double on a slow origin
+ * (2 ms to every first byte) too. */
+static void two_ahead(unsigned delay_us) {
   watchdog(60);
-  struct tsrc *t = tsrc_new(SIZE, 0);
+  struct tsrc *t = tsrc_new(SIZE, delay_us);
   t->hold_off1 = 6 * BLOCK + 1;
   struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
   CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
@@ -136,13 +139,13 @@ static void *touch_one(void *arg) {
   return NULL;
 }
 
-/* A reader that waits on the marker (a slow origin) gets a window four
- * times as large: as in two_ahead, but A's first piece is held open, the
- * reader blocks on the marker (block 2) for 5 ms, and its landing plans
- * C = [14, 46), 32 blocks, not 16. */
-static void slow_marker(void) {
+/* A reader waits on the marker (block 2: A's one piece is held open after
+ * its first bytes) as in two_ahead. When A lands, C is planned from 14:
+ * twice B (16 blocks) on an origin answering at once, four times B (32)
+ * if every first byte took 2 ms (a slow origin, as S3 is). */
+static void slow_marker(unsigned delay_us, size_t want_c) {
   watchdog(60);
-  struct tsrc *t = tsrc_new(SIZE, 0);
+  struct tsrc *t = tsrc_new(SIZE, delay_us);
   t->hold_off1 = 2 * BLOCK + 1;
   struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
   CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
@@ -154,7 +157,6 @@ static void slow_marker(void) {
   for (int i = 0; i < 5000 && stats_of(m).faults == faults; i++)
     usleep(1000); /* the toucher's fault is served: it waits on block 2 */
   CHECK(stats_of(m).faults > faults);
-  usleep(5000);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8);
   atomic_store(&t->go, 1);
   CHECK_INT(pthread_join(th, NULL), 0);
@@ -163,7 +165,44 @@ static void slow_marker(void) {
    * planned C. */
   for (int i = 0; i < 5000 && stats_of(m).readahead_blocks == 4 + 8; i++)
     usleep(1000);
-  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 32);
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + want_c);
+  CHECK_INT(scan(m, 0, SIZE), 0);
+  CHECK(tsrc_max_page_fetches(t) <= 1);
+  mu_map_close(m);
+  tsrc_free(t);
+}
+
+/* Two readers, X from block 0 and Y from block 200, misses interleaved:
+ * each is a stream of its own, and its second miss plans a first window
+ * of 4 blocks (X: [2, 6), one piece, held open after its first bytes).
+ * X waits on block 2 with no more than a window ahead: X's next window is
+ * planned, from 6: twice 4 blocks on an origin answering at once, four
+ * times on a slow one. Block 0 comes at once from the source's memory (as
+ * the first block of an S3 object does, fetched at open): that says
+ * nothing about the origin. */
+static void slow_stream(unsigned delay_us, size_t want_next) {
+  watchdog(60);
+  struct tsrc *t = tsrc_new(SIZE, delay_us);
+  t->hold_off1 = 2 * BLOCK + 1;
+  t->fast_prefix = BLOCK;
+  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
+  CHECK_INT(tmap_verify(m, 0, 1), 0);
+  CHECK_INT(tmap_verify(m, 200 * BLOCK, 1), 0);
+  CHECK_INT(tmap_verify(m, BLOCK, 1), 0);
+  CHECK_INT(tmap_verify(m, 201 * BLOCK, 1), 0);
+  CHECK(wait_flag(&t->holding));
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 4);
+  uint64_t faults = stats_of(m).faults;
+  struct touch tc = {.m = m, .off = 2 * BLOCK};
+  pthread_t th;
+  CHECK_INT(pthread_create(&th, NULL, touch_one, &tc), 0);
+  for (int i = 0; i < 5000 && stats_of(m).faults == faults; i++)
+    usleep(1000); /* served (the window planned under the same lock) */
+  CHECK(stats_of(m).faults > faults);
+  CHECK_INT(stats_of(m).readahead_blocks, 4 + 4 + want_next);
+  atomic_store(&t->go, 1);
+  CHECK_INT(pthread_join(th, NULL), 0);
+  CHECK_INT(tc.bad, 0);
   CHECK_INT(scan(m, 0, SIZE), 0);
   CHECK(tsrc_max_page_fetches(t) <= 1);
   mu_map_close(m);
@@ -285,8 +324,12 @@ int main(void) {
   sequential();
   two_readers();
   jump();
-  two_ahead();
-  slow_marker();
+  two_ahead(0);
+  two_ahead(2000);
+  slow_marker(0, 16);
+  slow_marker(2000, 32);
+  slow_stream(0, 8);
+  slow_stream(2000, 16);
   interleaved_streams();
   parts_small_cache();
   passes_small_cache();

@@ -2,10 +2,11 @@
  * test_map_source.c - the in-memory source of the test_map_* programs
  * (#included by each, so it stays out of the library): fetch writes a
  * deterministic pattern, counts calls and bytes and how often each page was
- * fetched, and can sleep (latency) or fail (a switch). Also the helpers to
- * open a mapping or skip (exit 77) when userfaultfd is unavailable, to
- * catch SIGBUS in the touching thread, to read a mapping's counters and to
- * wait on a flag. Never used by the library itself.
+ * fetched, and can sleep (latency, but not on a prefix it holds in memory)
+ * or fail (a switch). Also the helpers to open a mapping or skip (exit 77)
+ * when userfaultfd is unavailable, to catch SIGBUS in the touching thread,
+ * to read a mapping's counters and to wait on a flag. Never used by the
+ * library itself.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -28,6 +29,8 @@ struct tsrc {
   atomic_ulong calls, bytes, max_len;
   atomic_uchar *page_fetches; /* per 4 KiB of the object: times fetched */
   unsigned delay_us;          /* sleep per fetch */
+  uint64_t fast_prefix;       /* fetches inside [0, fast_prefix) do not
+                                 sleep: the source's in_memory bytes */
   atomic_int fail;            /* non-zero: fetch returns this code */
   atomic_int released;        /* the mapping is done with it */
   /* The bytes are handed over in pieces of this many bytes (default
@@ -53,7 +56,7 @@ static inline int tsrc_fetch(void *ctx, size_t len, uint64_t off,
                              int (*put)(void *pctx, const void *data, size_t n, size_t at),
                              void *pctx) {
   struct tsrc *t = ctx;
-  if (t->delay_us)
+  if (t->delay_us && off + len > t->fast_prefix)
     usleep(t->delay_us);
   atomic_fetch_add(&t->calls, 1);
   int rc = atomic_load(&t->fail);
@@ -114,7 +117,8 @@ static inline void tsrc_free(struct tsrc *t) {
 
 static inline struct mu_map_source tsrc_source(struct tsrc *t) {
   return (struct mu_map_source){
-      .size = t->size, .fetch = tsrc_fetch, .release = tsrc_release, .ctx = t};
+      .size = t->size, .fetch = tsrc_fetch, .release = tsrc_release, .ctx = t,
+      .in_memory = t->fast_prefix};
 }
 
 /* Highest number of fetches of any page (1 = no byte fetched twice). */

@@ -141,6 +141,7 @@ def main():
         ("C API, touch every page", "capi-touch", "nginx"),
         ("mmap_to_stdout > /dev/null (1)", "mmap_to_stdout", "nginx"),
         ("mmap_to_stdout | cat > /dev/null", "mmap_to_stdout-pipe", "nginx"),
+        ("curl | cat > /dev/null (2)", "curl-pipe", "nginx"),
         ("mmapurl-run cat > /dev/null", "run-cat", "nginx"),
         ("mmapurl-run sha256sum", "run-sha256sum", "nginx"),
         ("cat local copy (page cache)", "local-cat", "local"),
@@ -174,6 +175,10 @@ def main():
     print("(1) write() to /dev/null never reads its buffer, so no page is touched and nothing past "
           "the first block is fetched: not a throughput figure. The pipe row makes the kernel copy "
           "every page (faults inside write()); its CPU and RSS include sh and cat.")
+    pipe = ratio(R.mibs("seq", "mmap_to_stdout-pipe"), R.mibs("seq", "curl-pipe"))
+    if pipe is not None:
+        print(f"(2) The same pipe fed by curl: what a pipe carries on this machine. "
+              f"mmap_to_stdout | cat reads at {fmt(pipe, '.2f')} x curl | cat.")
 
     # -- sequential with latency
     if R.has("seq-lat", "curl"):

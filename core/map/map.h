@@ -46,7 +46,8 @@ struct mu_map_source {
   void *ctx;
   /* Optional: the bytes from offset 0 the source holds already (fetched
      with the object's size); a fetch inside them makes no request, so it
-     says nothing about how fast the origin answers (readahead.c). */
+     says nothing about how fast the origin answers: not timed (region.c;
+     readahead.c grows windows faster on a slow origin). */
   uint64_t in_memory;
 };
 

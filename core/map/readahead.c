@@ -208,8 +208,7 @@ static void advance(struct mu_map *m, size_t b, int slow) {
 
 void mu_ra_init(struct mu_map *m) {
   m->ra_nahead = 0;
-  m->ra_waited = 0;
-  m->ra_last = m->ra_marker = MU_NONE;
+  m->ra_last = m->ra_marker = m->ra_waited = MU_NONE;
   for (size_t i = 0; i < MU_RA_STREAMS; i++)
     m->ra_streams[i].last = MU_NONE;
 }
@@ -267,12 +266,12 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
     m->ra_fresh = 0;
     m->ra_marker = MU_NONE;
     m->ra_nahead = 0;
-    m->ra_waited = 0;
+    m->ra_waited = MU_NONE;
     other_stream(m, b);
     return;
   }
   m->ra_nahead = 0; /* whatever was ahead, the reader is past it */
-  m->ra_waited = 0;
+  m->ra_waited = MU_NONE;
   m->ra_next = b + 1;
   advance(m, b, 0);
 }
@@ -281,7 +280,7 @@ void mu_ra_on_inflight(struct mu_map *m, size_t b) {
   if (!enabled(m))
     return;
   if (b == m->ra_marker)
-    m->ra_waited = 1;
+    m->ra_waited = b;
   for (size_t i = 0; i < MU_RA_STREAMS; i++) {
     struct mu_ra_stream *s = &m->ra_streams[i];
     if (s->last != MU_NONE && s->win > 0 && b > s->last && b < s->next &&
@@ -296,8 +295,8 @@ void mu_ra_on_inflight(struct mu_map *m, size_t b) {
 void mu_ra_on_marker(struct mu_map *m, size_t b) {
   if (!enabled(m) || b != m->ra_marker)
     return;
-  int slow = m->ra_waited && slow_origin(m);
-  m->ra_waited = 0;
+  int slow = m->ra_waited == b && slow_origin(m);
+  m->ra_waited = MU_NONE;
   m->ra_last = b;
   advance(m, b, slow);
 }

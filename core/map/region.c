@@ -289,11 +289,10 @@ static void install_next(struct mu_fetch *f, size_t k, const char *data) {
   struct mu_map *m = f->m;
   mu_budget_evict(&m->own);
   pthread_mutex_lock(&m->lock);
-  if (f->started_ns) { /* its first block: how fast the origin answers */
-    uint64_t took = mono_ns() - f->started_ns;
-    if (m->ttfb_min_ns == 0 || took < m->ttfb_min_ns)
-      m->ttfb_min_ns = took ? took : 1;
-    f->started_ns = 0;
+  if (f->ttfb_ns) { /* how fast the origin answered this fetch */
+    if (m->ttfb_min_ns == 0 || f->ttfb_ns < m->ttfb_min_ns)
+      m->ttfb_min_ns = f->ttfb_ns;
+    f->ttfb_ns = 0;
   }
   f->install_rc = install_upto(m, f, f->done + k, data);
   pthread_mutex_unlock(&m->lock);
@@ -311,6 +310,11 @@ static int fetch_put(void *ctx, const void *data, size_t n, size_t at) {
   struct mu_fetch *f = ctx;
   struct mu_map *m = f->m;
   const char *p = data;
+  if (f->started_ns) { /* its first bytes */
+    uint64_t took = mono_ns() - f->started_ns;
+    f->ttfb_ns = took ? took : 1;
+    f->started_ns = 0;
+  }
   size_t total = src_bytes(m, f->first, f->count);
   size_t pos = f->done * m->block + f->carry_len; /* bytes taken so far */
   if (f->install_rc || at > pos || at >= total)

@@ -55,7 +55,7 @@ struct mu_waiter {
  * (or claimed and run by a fault reader or a thread in mu_map_read). Owned
  * by the region's `fetches` list until that thread (or close) drops it;
  * every field but `job` is guarded by the region lock, except those the
- * thread running the fetch alone writes (carry ... install_rc). */
+ * thread running the fetch alone writes (carry ... ttfb_ns). */
 struct mu_fetch {
   struct mu_job job;
   struct mu_map *m;
@@ -65,14 +65,16 @@ struct mu_fetch {
    * it holds; whether every block goes through it (kept for the caller);
    * the blocks from `first` already installed or parked (so the bytes
    * taken so far are done * block + carry_len); the failure of such an
-   * install (the fetch fails with it, or stops as m closes). */
+   * install (the fetch fails with it, or stops as m closes); when the
+   * source call began (CLOCK_MONOTONIC; 0: untimed, or its first bytes
+   * came) and how long its first bytes took (0 once noted in
+   * m->ttfb_min_ns, at the next install, under the lock). */
   char *carry;
   size_t carry_len;
   int keep;
   size_t done;
   int install_rc;
-  uint64_t started_ns; /* CLOCK_MONOTONIC at the source call; 0 once its
-                          first block came (noted in m->ttfb_min_ns) */
+  uint64_t started_ns, ttfb_ns;
   struct mu_waiter *waiters;
   size_t nwaiters, capwaiters;
   struct mu_fetch *next;
@@ -123,7 +125,8 @@ struct mu_map {
   size_t ra_ahead[MU_RA_AHEAD];
   unsigned ra_nahead;
   int ra_fresh;        /* as a stream's `fresh`, for the main window */
-  int ra_waited;       /* a thread waited on the marker while in flight */
+  size_t ra_waited;    /* the marker a thread waited on while in flight,
+                          or MU_NONE */
   uint64_t ttfb_min_ns; /* the fastest first bytes of any fetch since open
                            (the origin's round trip at best); 0: none yet */
   /* Other sequential readers of the mapping (threads on other parts of

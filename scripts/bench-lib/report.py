@@ -174,7 +174,7 @@ def main():
            "peak RSS MiB", "CPU s/GiB"], rows)
     print("(1) write() to /dev/null never reads its buffer, so no page is touched and nothing past "
           "the first block is fetched: not a throughput figure. The pipe row makes the kernel copy "
-          "every page (faults inside write()); its CPU and RSS include sh and cat.")
+          "every page (faults inside write()); its CPU and RSS include bash and cat.")
     pipe = ratio(R.mibs("seq", "mmap_to_stdout-pipe"), R.mibs("seq", "curl-pipe"))
     if pipe is not None:
         print(f"(2) The same pipe fed by curl: what a pipe carries on this machine. "

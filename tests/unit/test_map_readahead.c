@@ -110,6 +110,7 @@ static void two_ahead(unsigned delay_us) {
    * the window grows twice, however loaded the machine. */
   for (int i = 0; i < 5000 && tmap_resident_pages(m, 3 * BLOCK, 3 * BLOCK) < 3 * BLOCK / 4096; i++)
     usleep(1000);
+  CHECK_INT(tmap_resident_pages(m, 3 * BLOCK, 3 * BLOCK), 3 * BLOCK / 4096);
   CHECK_INT(tmap_verify(m, 2 * BLOCK, 1), 0);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16);
   atomic_store(&t->go, 1); /* B lands: block 6 parked (the marker), 7..13 installed */

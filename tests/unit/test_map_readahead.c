@@ -91,6 +91,19 @@ static void jump(void) {
   tsrc_free(t);
 }
 
+/* A mapping of a source with delay_us per fetch whose fetch at block
+ * `held` is held open after its first bytes; blocks 0 and 1 read (two
+ * misses: windows A = [2, 6) and B = [6, 14) planned), the held fetch
+ * reached. */
+static struct mu_map *open_held(struct tsrc **t, unsigned delay_us, size_t held) {
+  *t = tsrc_new(SIZE, delay_us);
+  (*t)->hold_off1 = held * BLOCK + 1;
+  struct mu_map *m = tmap_open(*t, BLOCK, 4 << 20);
+  CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
+  CHECK(wait_flag(&(*t)->holding));
+  return m;
+}
+
 /* Two windows ahead: the second miss plans windows A = [2, 6) and B =
  * [6, 14); B's first piece is held open. The marker (block 2) plans C =
  * [14, 30) while the reader still has A and B ahead, and moves into B, at
@@ -100,11 +113,8 @@ static void jump(void) {
  * (2 ms to every first byte) too. */
 static void two_ahead(unsigned delay_us) {
   watchdog(60);
-  struct tsrc *t = tsrc_new(SIZE, delay_us);
-  t->hold_off1 = 6 * BLOCK + 1;
-  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
-  CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
-  CHECK(wait_flag(&t->holding));
+  struct tsrc *t;
+  struct mu_map *m = open_held(&t, delay_us, 6);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8);
   /* A landed (block 2 parked): the touch below does not wait on it, so
    * the window grows twice, however loaded the machine. */
@@ -140,24 +150,27 @@ static void *touch_one(void *arg) {
   return NULL;
 }
 
+/* Start *th touching tc->off, a block in flight, and return once its fault
+ * was served (anything planned then is planned: same lock): it waits. */
+static void touch_waiting(struct touch *tc, pthread_t *th) {
+  uint64_t faults = stats_of(tc->m).faults;
+  CHECK_INT(pthread_create(th, NULL, touch_one, tc), 0);
+  for (int i = 0; i < 5000 && stats_of(tc->m).faults == faults; i++)
+    usleep(1000);
+  CHECK(stats_of(tc->m).faults > faults);
+}
+
 /* A reader waits on the marker (block 2: A's one piece is held open after
  * its first bytes) as in two_ahead. When A lands, C is planned from 14:
  * twice B (16 blocks) on an origin answering at once, four times B (32)
  * if every first byte took 2 ms (a slow origin, as S3 is). */
 static void slow_marker(unsigned delay_us, size_t want_c) {
   watchdog(60);
-  struct tsrc *t = tsrc_new(SIZE, delay_us);
-  t->hold_off1 = 2 * BLOCK + 1;
-  struct mu_map *m = tmap_open(t, BLOCK, 4 << 20);
-  CHECK_INT(tmap_verify(m, 0, 2 * BLOCK), 0);
-  CHECK(wait_flag(&t->holding));
-  uint64_t faults = stats_of(m).faults;
+  struct tsrc *t;
+  struct mu_map *m = open_held(&t, delay_us, 2);
   struct touch tc = {.m = m, .off = 2 * BLOCK};
   pthread_t th;
-  CHECK_INT(pthread_create(&th, NULL, touch_one, &tc), 0);
-  for (int i = 0; i < 5000 && stats_of(m).faults == faults; i++)
-    usleep(1000); /* the toucher's fault is served: it waits on block 2 */
-  CHECK(stats_of(m).faults > faults);
+  touch_waiting(&tc, &th);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8);
   atomic_store(&t->go, 1);
   CHECK_INT(pthread_join(th, NULL), 0);
@@ -193,13 +206,9 @@ static void slow_stream(unsigned delay_us, size_t want_next) {
   CHECK_INT(tmap_verify(m, 201 * BLOCK, 1), 0);
   CHECK(wait_flag(&t->holding));
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 4);
-  uint64_t faults = stats_of(m).faults;
   struct touch tc = {.m = m, .off = 2 * BLOCK};
   pthread_t th;
-  CHECK_INT(pthread_create(&th, NULL, touch_one, &tc), 0);
-  for (int i = 0; i < 5000 && stats_of(m).faults == faults; i++)
-    usleep(1000); /* served (the window planned under the same lock) */
-  CHECK(stats_of(m).faults > faults);
+  touch_waiting(&tc, &th);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 4 + want_next);
   atomic_store(&t->go, 1);
   CHECK_INT(pthread_join(th, NULL), 0);

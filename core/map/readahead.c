@@ -259,19 +259,17 @@ void mu_ra_on_miss(struct mu_map *m, size_t b) {
     return;
   int sequential = m->ra_last != MU_NONE && b == m->ra_last + 1;
   m->ra_last = b;
+  m->ra_nahead = 0; /* whatever was ahead, the reader is past it */
+  m->ra_waited = MU_NONE;
   if (m->state[b] & MU_BLK_SEEN)
     m->ra_fresh = 0; /* the reader reads again what it read before */
   if (!sequential && m->ra_mode != MU_MAP_SEQUENTIAL) {
     m->ra_win = 0; /* a jump: back to fetching single blocks */
     m->ra_fresh = 0;
     m->ra_marker = MU_NONE;
-    m->ra_nahead = 0;
-    m->ra_waited = MU_NONE;
     other_stream(m, b);
     return;
   }
-  m->ra_nahead = 0; /* whatever was ahead, the reader is past it */
-  m->ra_waited = MU_NONE;
   m->ra_next = b + 1;
   advance(m, b, 0);
 }

@@ -27,21 +27,6 @@ static size_t scan(const struct mu_map *m, uint64_t from, uint64_t to) {
   return bad;
 }
 
-static size_t resident(const struct mu_map *m, uint64_t off, uint64_t len) {
-  return tmap_resident_pages(m, off, len);
-}
-
-/* Wait (up to 5 s) until all of [off, off+len) is resident. */
-static int wait_resident(const struct mu_map *m, uint64_t off, uint64_t len) {
-  size_t want = (off + len + 4095) / 4096 - off / 4096;
-  for (int i = 0; i < 500; i++) {
-    if (resident(m, off, len) == want)
-      return 1;
-    usleep(10000);
-  }
-  return 0;
-}
-
 /* Sequential scan of the whole object under advice; its stats. */
 static struct mu_map_stats scan_with(enum mu_map_advice advice, unsigned long *calls) {
   struct tsrc *t = tsrc_new(SIZE, 0);
@@ -109,7 +94,7 @@ static void willneed(void) {
   CHECK_INT(mu_map_advise(m, 1 << 20, 2 << 20, MU_MAP_WILLNEED), 0); /* blocks 16..47 */
   double took = tnow() - t0;
   CHECK(took < 0.15); /* never waits for a fetch (a margin for sanitizers) */
-  CHECK(wait_resident(m, 1 << 20, 2 << 20));
+  CHECK(tmap_wait_resident(m, 1 << 20, 2 << 20));
   struct mu_map_stats s = stats_of(m);
   printf("WILLNEED 2 MiB: returned in %.1f ms, %llu fetches, %llu faults\n", took * 1000,
          (unsigned long long)s.fetches, (unsigned long long)s.faults);
@@ -117,11 +102,11 @@ static void willneed(void) {
   CHECK_INT(s.demand_fetches, 0);
   CHECK_INT(s.readahead_blocks, 32);
   CHECK_INT(s.bytes_fetched, 2 << 20);
-  CHECK_INT(resident(m, 0, 1 << 20), 0); /* nothing outside the range */
+  CHECK_INT(tmap_resident_pages(m, 0, 1 << 20), 0); /* nothing outside the range */
   /* Again, and overlapping: only the blocks not yet fetched (48..63). */
   CHECK_INT(mu_map_advise(m, 1 << 20, 2 << 20, MU_MAP_WILLNEED), 0);
   CHECK_INT(mu_map_advise(m, 2 << 20, 2 << 20, MU_MAP_WILLNEED), 0);
-  CHECK(wait_resident(m, 1 << 20, 3 << 20));
+  CHECK(tmap_wait_resident(m, 1 << 20, 3 << 20));
   CHECK_INT(stats_of(m).readahead_blocks, 48);
   unsigned long calls = atomic_load(&t->calls);
   CHECK_INT(scan(m, 1 << 20, 4 << 20), 0); /* the bytes are right */
@@ -134,7 +119,7 @@ static void willneed(void) {
   CHECK_INT(mu_map_advise(m, SIZE, 1, MU_MAP_WILLNEED), 0);
   CHECK_INT(mu_map_advise(m, 0, 0, MU_MAP_WILLNEED), 0);
   CHECK_INT(mu_map_advise(m, SIZE - 1, UINT64_MAX, MU_MAP_WILLNEED), 0); /* the last block */
-  CHECK(wait_resident(m, SIZE - 1, 1));
+  CHECK(tmap_wait_resident(m, SIZE - 1, 1));
   CHECK_INT(stats_of(m).readahead_blocks, 49);
   CHECK_INT(tmap_verify(m, SIZE - 1000, 1000), 0);
   mu_map_close(m);
@@ -149,7 +134,7 @@ static void willneed_budget(void) {
   struct tsrc *t = tsrc_new(SIZE, 0);
   struct mu_map *m = tmap_open(t, BLOCK, RA);
   CHECK_INT(mu_map_advise(m, 0, SIZE, MU_MAP_WILLNEED), 0);
-  CHECK(wait_resident(m, 0, cap * 3 / 4));
+  CHECK(tmap_wait_resident(m, 0, cap * 3 / 4));
   CHECK_INT(stats_of(m).readahead_blocks, cap * 3 / 4 / BLOCK);
   CHECK(mu_map_cache_bytes() <= cap * 3 / 4);
   CHECK_INT(scan(m, 0, SIZE), 0);
@@ -163,12 +148,12 @@ static void dontneed(void) {
   struct tsrc *t = tsrc_new(2 << 20, 0);
   struct mu_map *m = tmap_open(t, BLOCK, RA);
   CHECK_INT(scan(m, 0, 2 << 20), 0);
-  CHECK(wait_resident(m, 0, 2 << 20));
+  CHECK(tmap_wait_resident(m, 0, 2 << 20));
   size_t before = mu_map_cache_bytes();
   CHECK_INT(mu_map_advise(m, 512 << 10, 512 << 10, MU_MAP_DONTNEED), 0); /* blocks 8..15 */
-  CHECK_INT(resident(m, 512 << 10, 512 << 10), 0);
-  CHECK_INT(resident(m, 0, 512 << 10), 128);
-  CHECK_INT(resident(m, 1 << 20, 1 << 20), 256);
+  CHECK_INT(tmap_resident_pages(m, 512 << 10, 512 << 10), 0);
+  CHECK_INT(tmap_resident_pages(m, 0, 512 << 10), 128);
+  CHECK_INT(tmap_resident_pages(m, 1 << 20, 1 << 20), 256);
   CHECK_INT(mu_map_cache_bytes(), before - (512 << 10)); /* left the budget */
   unsigned long calls = atomic_load(&t->calls);
   CHECK_INT(scan(m, 512 << 10, 1 << 20), 0); /* fetched again, right bytes */
@@ -178,17 +163,13 @@ static void dontneed(void) {
   CHECK_INT(atomic_load(&t->page_fetches[(1 << 20) / 4096]), 1);
   /* Part of one block: the whole block goes (the unit of a mapping). */
   CHECK_INT(mu_map_advise(m, 3 * BLOCK + 100, 1, MU_MAP_DONTNEED), 0);
-  CHECK_INT(resident(m, 3 * BLOCK, BLOCK), 0);
-  CHECK_INT(resident(m, 2 * BLOCK, BLOCK), 16);
+  CHECK_INT(tmap_resident_pages(m, 3 * BLOCK, BLOCK), 0);
+  CHECK_INT(tmap_resident_pages(m, 2 * BLOCK, BLOCK), 16);
   CHECK_INT(tmap_verify(m, 3 * BLOCK, BLOCK), 0);
   mu_map_close(m);
   tsrc_free(t);
 }
 
-/* A block dropped by DONTNEED and touched again is as young as its new
- * install: under a cache of 8 blocks (evicting from 6 down to 5), the
- * next eviction takes the two oldest blocks, 1 and 2, not block 0, whose
- * first install's eviction candidate would have stood for it. */
 /* Read blocks [from, to) with mu_map_read, one at a time: each is fetched
  * and installed (and queued for eviction) before the call returns, so the
  * queue's order is the order of the calls. Mismatching bytes. */
@@ -203,6 +184,10 @@ static size_t read_blocks(struct mu_map *m, size_t from, size_t to) {
   return bad;
 }
 
+/* A block dropped by DONTNEED and touched again is as young as its new
+ * install: under a cache of 8 blocks (evicting from 6 down to 5), the
+ * next eviction takes the two oldest blocks, 1 and 2, not block 0, whose
+ * first install's eviction candidate would have stood for it. */
 static void dontneed_age(void) {
   struct tsrc *t = tsrc_new(2 << 20, 0);
   struct mu_map_source src = tsrc_source(t);
@@ -215,9 +200,9 @@ static void dontneed_age(void) {
   CHECK_INT(stats_of(m).evictions, 0);
   CHECK_INT(read_blocks(m, 6, 7), 0); /* 7 blocks: evict 2 */
   CHECK_INT(stats_of(m).evictions, 2);
-  CHECK_INT(resident(m, 0, BLOCK), BLOCK / 4096);
-  CHECK_INT(resident(m, BLOCK, 2 * BLOCK), 0);
-  CHECK_INT(resident(m, 3 * BLOCK, 4 * BLOCK), 4 * BLOCK / 4096);
+  CHECK_INT(tmap_resident_pages(m, 0, BLOCK), BLOCK / 4096);
+  CHECK_INT(tmap_resident_pages(m, BLOCK, 2 * BLOCK), 0);
+  CHECK_INT(tmap_resident_pages(m, 3 * BLOCK, 4 * BLOCK), 4 * BLOCK / 4096);
   mu_map_close(m);
   tsrc_free(t);
 }
@@ -228,7 +213,7 @@ static void dontneed_inflight(void) {
   struct mu_map *m = tmap_open(t, BLOCK, RA);
   CHECK_INT(mu_map_advise(m, 0, 1 << 20, MU_MAP_WILLNEED), 0);
   CHECK_INT(mu_map_advise(m, 0, 1 << 20, MU_MAP_DONTNEED), 0);
-  CHECK(wait_resident(m, 0, 1 << 20));
+  CHECK(tmap_wait_resident(m, 0, 1 << 20));
   CHECK_INT(mu_map_cache_bytes(), 1 << 20);
   CHECK_INT(scan(m, 0, 1 << 20), 0);
   CHECK_INT(stats_of(m).faults, 0);

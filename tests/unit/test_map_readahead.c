@@ -118,15 +118,11 @@ static void two_ahead(unsigned delay_us) {
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8);
   /* A landed (block 2 parked): the touch below does not wait on it, so
    * the window grows twice, however loaded the machine. */
-  for (int i = 0; i < 5000 && tmap_resident_pages(m, 3 * BLOCK, 3 * BLOCK) < 3 * BLOCK / 4096; i++)
-    usleep(1000);
-  CHECK_INT(tmap_resident_pages(m, 3 * BLOCK, 3 * BLOCK), 3 * BLOCK / 4096);
+  CHECK(tmap_wait_resident(m, 3 * BLOCK, 3 * BLOCK));
   CHECK_INT(tmap_verify(m, 2 * BLOCK, 1), 0);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16);
   atomic_store(&t->go, 1); /* B lands: block 6 parked (the marker), 7..13 installed */
-  for (int i = 0; i < 5000 && tmap_resident_pages(m, 7 * BLOCK, 7 * BLOCK) < 7 * BLOCK / 4096; i++)
-    usleep(1000);
-  CHECK_INT(tmap_resident_pages(m, 7 * BLOCK, 7 * BLOCK), 7 * BLOCK / 4096);
+  CHECK(tmap_wait_resident(m, 7 * BLOCK, 7 * BLOCK));
   CHECK_INT(tmap_resident_pages(m, 6 * BLOCK, BLOCK), 0);
   CHECK_INT(tmap_verify(m, 2 * BLOCK, 4 * BLOCK), 0);
   CHECK_INT(stats_of(m).readahead_blocks, 4 + 8 + 16);

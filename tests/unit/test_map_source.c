@@ -240,3 +240,15 @@ static inline size_t tmap_resident_pages(const struct mu_map *m, uint64_t off, u
   free(vec);
   return n;
 }
+
+/* Wait (up to 5 s) until every page of [off, off+len) is resident; 1 if
+ * they all are. */
+static inline int tmap_wait_resident(const struct mu_map *m, uint64_t off, uint64_t len) {
+  size_t want = (off + len + 4095) / 4096 - off / 4096;
+  for (int i = 0; i < 500; i++) {
+    if (tmap_resident_pages(m, off, len) == want)
+      return 1;
+    usleep(10000);
+  }
+  return 0;
+}
